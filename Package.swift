@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+// DiffSynth for Swift: a diffusion training framework whose headline feature is Direct Distillation.
+import PackageDescription
+
+let package = Package(
+    name: "DiffSynth",
+    platforms: [.macOS(.v14)],
+    products: [
+        /// The framework, linked statically into in-tree targets.
+        .library(name: "DiffSynth", targets: ["DiffSynth"]),
+        /// The same framework as a shared library, so out-of-tree adapter plugins link the one copy the host uses.
+        .library(name: "DiffSynthDynamic", type: .dynamic, targets: ["DiffSynth"]),
+        .executable(name: "diffsynth-bench", targets: ["EngineBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/Framework/CBLAS"),
+        .systemLibrary(name: "CJPEG", path: "Sources/Framework/CJPEG"),
+        .target(
+            name: "DiffSynth",
+            dependencies: ["CBLAS", "CJPEG"],
+            path: "Sources/Framework",
+            exclude: ["CBLAS", "CJPEG"]
+        ),
+        .executableTarget(
+            name: "EngineBenchmark",
+            dependencies: ["DiffSynth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/EngineBenchmark"
+        ),
+        .testTarget(
+            name: "DiffSynthTests",
+            dependencies: ["DiffSynth"],
+            path: "Tests/DiffSynthTests",
+            exclude: ["Fixtures"]
+        ),
+    ]
+)
