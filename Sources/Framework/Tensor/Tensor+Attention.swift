@@ -19,9 +19,17 @@ extension Tensor {
     /// - Returns: `[B, H, Lq, Dv]`.
     public static func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                                                  mask: Tensor? = nil, scale: Float? = nil) -> Tensor {
+        scaledDotProductAttention(query: query, key: key, value: value, mask: mask, scale: scale, scoreBudget: 1 << 18)
+    }
+
+    /// `scoreBudget` bounds the scores materialised at once (rows × keys); tests lower it to
+    /// exercise chunking on small inputs.
+    static func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
+                                          mask: Tensor?, scale: Float?, scoreBudget: Int) -> Tensor {
         precondition(query.rank == 4 && key.rank == 4 && value.rank == 4, "attention needs [B, H, L, D] tensors")
         let geo = AttentionGeometry(query: query.shape, key: key.shape, value: value.shape,
-                                    scale: scale ?? 1 / Float(query.shape[3]).squareRoot(), mask: mask?.shape)
+                                    scale: scale ?? 1 / Float(query.shape[3]).squareRoot(), mask: mask?.shape,
+                                    scoreBudget: scoreBudget)
         let q = query.detached(), k = key.detached(), v = value.detached()
         let m = mask?.detached()
         let (out, lse) = geo.forward(q, k, v, m)
@@ -41,8 +49,10 @@ struct AttentionGeometry {
     let batch: Int, heads: Int, kvHeads: Int, queryLength: Int, keyLength: Int, headDim: Int, valueDim: Int
     let scale: Float
     let maskStrides: [Int]?   // strides over [B, H, Lq, Lk]
+    /// Query rows per chunk, so that a chunk's scores fit the budget (1 MB by default).
+    let chunk: Int
 
-    init(query: [Int], key: [Int], value: [Int], scale: Float, mask: [Int]?) {
+    init(query: [Int], key: [Int], value: [Int], scale: Float, mask: [Int]?, scoreBudget: Int) {
         (batch, heads, queryLength, headDim) = (query[0], query[1], query[2], query[3])
         (kvHeads, keyLength, valueDim) = (key[1], key[2], value[3])
         precondition(key[0] == batch && value[0] == batch && key[3] == headDim && value[1] == kvHeads && value[2] == keyLength,
@@ -50,10 +60,8 @@ struct AttentionGeometry {
         precondition(kvHeads > 0 && heads % kvHeads == 0, "attention: \(heads) query heads are not a multiple of \(kvHeads) key/value heads")
         self.scale = scale
         maskStrides = mask.map { Broadcasting.strides(of: $0, broadcastTo: [query[0], query[1], query[2], key[2]]) }
+        chunk = Swift.max(1, Swift.min(query[2], scoreBudget / Swift.max(key[2], 1)))
     }
-
-    /// Query rows per chunk: about 256 K scores (1 MB) at a time.
-    var chunk: Int { Swift.max(1, Swift.min(queryLength, (1 << 18) / Swift.max(keyLength, 1))) }
 
     /// Offsets of head (b, h)'s query, key and value matrices.
     func offsets(_ b: Int, _ h: Int) -> (q: Int, k: Int, v: Int, o: Int, row: Int) {

@@ -1,0 +1,88 @@
+/// What a weight load found: which keys the model expected but the source lacked, which the
+/// source had but the model does not use, and which disagreed in shape.
+public struct LoadReport: Sendable, CustomStringConvertible {
+    public var loaded: [String] = []
+    public var missing: [String] = []
+    public var unexpected: [String] = []
+    public var shapeMismatches: [(key: String, expected: [Int], found: [Int])] = []
+
+    /// `true` when every model key loaded and nothing was left over.
+    public var isExact: Bool { missing.isEmpty && unexpected.isEmpty && shapeMismatches.isEmpty }
+
+    public var description: String {
+        var lines = ["loaded \(loaded.count) tensors"]
+        func list(_ keys: [String]) -> String {
+            keys.prefix(10).joined(separator: ", ") + (keys.count > 10 ? ", … (\(keys.count) in all)" : "")
+        }
+        if !missing.isEmpty { lines.append("missing \(missing.count): \(list(missing))") }
+        if !unexpected.isEmpty { lines.append("unexpected \(unexpected.count): \(list(unexpected))") }
+        for m in shapeMismatches.prefix(10) { lines.append("shape mismatch \(m.key): model \(m.expected), file \(m.found)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Why weights could not be loaded. Every case names the key (and source) at fault.
+public enum WeightLoadError: Error, CustomStringConvertible {
+    case missingTensor(name: String, source: String)
+    case mismatch(source: String, report: LoadReport)
+
+    public var description: String {
+        switch self {
+        case .missingTensor(let name, let source):
+            return "\(source): no tensor named '\(name)'"
+        case .mismatch(let source, let report):
+            var problems: [String] = []
+            if let key = report.missing.first { problems.append("missing '\(key)'\(report.missing.count > 1 ? " and \(report.missing.count - 1) more" : "")") }
+            if let key = report.unexpected.first { problems.append("unexpected '\(key)'\(report.unexpected.count > 1 ? " and \(report.unexpected.count - 1) more" : "")") }
+            if let m = report.shapeMismatches.first { problems.append("'\(m.key)' has shape \(m.found), model expects \(m.expected)") }
+            return "\(source): weights do not match the model: " + problems.joined(separator: "; ")
+        }
+    }
+}
+
+extension Module {
+    /// Loads parameter values from `source`.
+    ///
+    /// - Parameters:
+    ///   - keyForSourceName: maps a source tensor name to the model key it provides, or nil to
+    ///     skip it without reading it (e.g. `visual.*`, `lm_head.*`). Identity by default: for
+    ///     diffusers/transformers folders the model's keys are the file's keys.
+    ///   - strict: throw ``WeightLoadError/mismatch(source:report:)`` unless every parameter was
+    ///     loaded, nothing was left over and no shape disagreed (PyTorch `strict=True`). Shape
+    ///     mismatches always throw; nothing is assigned unless the whole check passes.
+    /// - Returns: the report (useful with `strict: false`).
+    @discardableResult
+    public func load(from source: any WeightSource, sourceName: String = "weights", strict: Bool = true,
+                     keyForSourceName: (String) -> String? = { $0 }) throws -> LoadReport {
+        let parameters = namedParameters()
+        var report = LoadReport()
+        var plan: [(parameter: Parameter, sourceName: String)] = []
+        var provided = Set<String>()
+        for name in source.names {
+            guard let key = keyForSourceName(name) else { continue }
+            guard let parameter = parameters[key] else { report.unexpected.append(name); continue }
+            guard provided.insert(key).inserted else { report.unexpected.append(name); continue }
+            let shape = source.shape(of: name) ?? []
+            if shape != parameter.shape {
+                report.shapeMismatches.append((key, parameter.shape, shape))
+            } else {
+                plan.append((parameter, name))
+            }
+        }
+        report.missing = parameters.keys.filter { !provided.contains($0) }.sorted()
+        if !report.shapeMismatches.isEmpty || (strict && !report.isExact) {
+            throw WeightLoadError.mismatch(source: sourceName, report: report)
+        }
+        for (parameter, name) in plan {
+            parameter.assign(try source.tensor(name))
+            report.loaded.append(parameter.name)
+        }
+        return report
+    }
+
+    /// Loads from a state dict (see ``load(from:sourceName:strict:keyForSourceName:)``).
+    @discardableResult
+    public func load(stateDict: [String: Tensor], strict: Bool = true) throws -> LoadReport {
+        try load(from: InMemoryWeights(stateDict), sourceName: "state dict", strict: strict)
+    }
+}
