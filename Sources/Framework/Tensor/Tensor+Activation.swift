@@ -6,35 +6,39 @@ import Foundation
 extension Tensor {
     /// Logistic sigmoid `1 / (1 + e^-x)`.
     public func sigmoid() -> Tensor {
-        let out = Kernels.map(self, cost: 4) { Activation.sigmoid($0) }
+        let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = Activation.sigmoid(x[i]) } }
         return Tensor.record("sigmoid", inputs: [self], output: out) { g, _ in
-            [Kernels.zip(g, out.detached()) { $0 * $1 * (1 - $1) }]
+            [Kernels.zip(g, out.detached()) { g, s, d, r in for i in r { d[i] = g[i] * s[i] * (1 - s[i]) } }]
         }
     }
 
     /// Hyperbolic tangent.
     public func tanh() -> Tensor {
-        let out = Kernels.map(self, cost: 4) { Foundation.tanh($0) }
+        let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = FastMath.tanh(x[i]) } }
         return Tensor.record("tanh", inputs: [self], output: out) { g, _ in
-            [Kernels.zip(g, out.detached()) { $0 * (1 - $1 * $1) }]
+            [Kernels.zip(g, out.detached()) { g, t, d, r in for i in r { d[i] = g[i] * (1 - t[i] * t[i]) } }]
         }
     }
 
     /// `max(x, 0)`.
     public func relu() -> Tensor {
-        let x = detached()
-        return Tensor.record("relu", inputs: [self], output: Kernels.map(self) { Swift.max($0, 0) }) { g, _ in
-            [Kernels.zip(g, x) { $1 > 0 ? $0 : 0 }]
+        let input = detached()
+        let out = Kernels.map(self) { x, y, r in for i in r { y[i] = Swift.max(x[i], 0) } }
+        return Tensor.record("relu", inputs: [self], output: out) { g, _ in
+            [Kernels.zip(g, input) { g, x, d, r in for i in r { d[i] = x[i] > 0 ? g[i] : 0 } }]
         }
     }
 
     /// SiLU / swish, `x · σ(x)`.
     public func silu() -> Tensor {
-        let x = detached()
-        return Tensor.record("silu", inputs: [self], output: Kernels.map(self, cost: 4) { $0 * Activation.sigmoid($0) }) { g, _ in
-            [Kernels.zip(g, x, cost: 4) { g, x in
-                let s = Activation.sigmoid(x)
-                return g * s * (1 + x * (1 - s))
+        let input = detached()
+        let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = x[i] * Activation.sigmoid(x[i]) } }
+        return Tensor.record("silu", inputs: [self], output: out) { g, _ in
+            [Kernels.zip(g, input, cost: 4) { g, x, d, r in
+                for i in r {
+                    let s = Activation.sigmoid(x[i])
+                    d[i] = g[i] * s * (1 + x[i] * (1 - s))
+                }
             }]
         }
     }
@@ -42,26 +46,31 @@ extension Tensor {
     /// GELU. `approximate: .none` is the exact `x · Φ(x)` with erf; `.tanh` is the tanh
     /// approximation (PyTorch `approximate="tanh"`, diffusers' "gelu-approximate").
     public func gelu(approximate: GELUApproximation = .none) -> Tensor {
-        let x = detached()
+        let input = detached()
         switch approximate {
         case .none:
-            return Tensor.record("gelu", inputs: [self], output: Kernels.map(self, cost: 4) { Activation.gelu($0) }) { g, _ in
-                [Kernels.zip(g, x, cost: 4) { $0 * Activation.geluDerivative($1) }]
+            let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = Activation.gelu(x[i]) } }
+            return Tensor.record("gelu", inputs: [self], output: out) { g, _ in
+                [Kernels.zip(g, input, cost: 4) { g, x, d, r in for i in r { d[i] = g[i] * Activation.geluDerivative(x[i]) } }]
             }
         case .tanh:
-            return Tensor.record("gelu_tanh", inputs: [self], output: Kernels.map(self, cost: 4) { Activation.geluTanh($0) }) { g, _ in
-                [Kernels.zip(g, x, cost: 4) { $0 * Activation.geluTanhDerivative($1) }]
+            let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = Activation.geluTanh(x[i]) } }
+            return Tensor.record("gelu_tanh", inputs: [self], output: out) { g, _ in
+                [Kernels.zip(g, input, cost: 4) { g, x, d, r in for i in r { d[i] = g[i] * Activation.geluTanhDerivative(x[i]) } }]
             }
         }
     }
 
     /// Quick GELU, `x · σ(1.702 x)` (OpenAI CLIP's activation).
     public func quickGelu() -> Tensor {
-        let x = detached()
-        return Tensor.record("quick_gelu", inputs: [self], output: Kernels.map(self, cost: 4) { $0 * Activation.sigmoid(1.702 * $0) }) { g, _ in
-            [Kernels.zip(g, x, cost: 4) { g, x in
-                let s = Activation.sigmoid(1.702 * x)
-                return g * (s + 1.702 * x * s * (1 - s))
+        let input = detached()
+        let out = Kernels.map(self, cost: 4) { x, y, r in for i in r { y[i] = x[i] * Activation.sigmoid(1.702 * x[i]) } }
+        return Tensor.record("quick_gelu", inputs: [self], output: out) { g, _ in
+            [Kernels.zip(g, input, cost: 4) { g, x, d, r in
+                for i in r {
+                    let s = Activation.sigmoid(1.702 * x[i])
+                    d[i] = g[i] * (s + 1.702 * x[i] * s * (1 - s))
+                }
             }]
         }
     }
@@ -76,32 +85,31 @@ public enum GELUApproximation: Sendable {
 }
 
 /// Scalar activation formulas shared by forward and backward kernels.
-@usableFromInline
 enum Activation {
-    @inline(__always) @usableFromInline
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
 
-    @inline(__always) @usableFromInline
-    static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * Float(0.5).squareRoot())) }
+    static let sqrtHalf = Float(0.5).squareRoot()
+    static let inverseSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot()
+    static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
 
-    @inline(__always) @usableFromInline
+    @inline(__always)
+    static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + FastMath.erf(x * sqrtHalf)) }
+
+    @inline(__always)
     static func geluDerivative(_ x: Float) -> Float {
-        let cdf = 0.5 * (1 + erf(x * Float(0.5).squareRoot()))
-        let pdf = Foundation.exp(-0.5 * x * x) / Float(2 * Double.pi).squareRoot()
-        return cdf + x * pdf
+        let cdf = 0.5 * (1 + FastMath.erf(x * sqrtHalf))
+        return cdf + x * FastMath.exp(-0.5 * x * x) * inverseSqrt2Pi
     }
 
-    @usableFromInline static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
-
-    @inline(__always) @usableFromInline
+    @inline(__always)
     static func geluTanh(_ x: Float) -> Float {
-        0.5 * x * (1 + Foundation.tanh(sqrt2OverPi * (x + 0.044715 * x * x * x)))
+        0.5 * x * (1 + FastMath.tanh(sqrt2OverPi * (x + 0.044715 * x * x * x)))
     }
 
-    @inline(__always) @usableFromInline
+    @inline(__always)
     static func geluTanhDerivative(_ x: Float) -> Float {
-        let inner = sqrt2OverPi * (x + 0.044715 * x * x * x)
-        let t = Foundation.tanh(inner)
+        let t = FastMath.tanh(sqrt2OverPi * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * sqrt2OverPi * (1 + 3 * 0.044715 * x * x)
     }
 }

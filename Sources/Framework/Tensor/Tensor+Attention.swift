@@ -41,7 +41,7 @@ extension Tensor {
 
     /// An additive attention mask from a keep-mask: 1 (keep) → 0, 0 (drop) → −∞.
     public static func attentionMask(keep: Tensor) -> Tensor {
-        Kernels.map(keep) { $0 != 0 ? 0 : -.infinity }
+        Kernels.map(keep) { x, y, r in for i in r { y[i] = x[i] != 0 ? 0 : -.infinity } }
     }
 }
 
@@ -103,16 +103,15 @@ struct AttentionGeometry {
                     Parallel.forEachRange(rows, costPerElement: 4 * lk) { range in
                         for i in range {
                             let row = s + i * lk
-                            var m = -Float.infinity
-                            for j in 0..<lk { m = Swift.max(m, row[j]) }
+                            let m = RowMath.max(row, lk)
                             if m == -.infinity {
                                 // Every key masked: no probability mass, output zeros.
                                 row.update(repeating: 0, count: lk)
                                 lsePointer[i] = -.infinity
                                 continue
                             }
-                            var total: Float = 0
-                            for j in 0..<lk { let e = Foundation.exp(row[j] - m); row[j] = e; total += e }
+                            for j in 0..<lk { row[j] = FastMath.exp(row[j] - m) }
+                            let total = RowMath.sum(row, lk)
                             let inverse = 1 / total
                             for j in 0..<lk { row[j] *= inverse }
                             lsePointer[i] = m + Foundation.log(total)
@@ -150,11 +149,9 @@ struct AttentionGeometry {
                         for i in range {
                             let row = p + i * lk, l = lsePointer[i]
                             if l == -.infinity { row.update(repeating: 0, count: lk) } else {
-                                for j in 0..<lk { row[j] = Foundation.exp(row[j] - l) }
+                                for j in 0..<lk { row[j] = FastMath.exp(row[j] - l) }
                             }
-                            var d: Float = 0
-                            for j in 0..<dvDim { d += gradOut[i * dvDim + j] * output[i * dvDim + j] }
-                            dot[i] = d
+                            dot[i] = RowMath.dot(gradOut + i * dvDim, output + i * dvDim, dvDim)
                         }
                     }
                     if needs[2] {

@@ -129,7 +129,7 @@ extension Tensor {
             }
         }
         var output = Tensor(shape: outShape, storage: out)
-        if let bias { output = Kernels.broadcast(output, bias.detached().reshaped([1, geo.outChannels, 1, 1]), +) }
+        if let bias { output = Kernels.broadcast(output, bias.detached().reshaped([1, geo.outChannels, 1, 1]), Add.self) }
         let x = detached(), w = weight.detached()
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.record("conv2d", inputs: inputs, output: output) { gradOut, needs in

@@ -30,13 +30,13 @@ extension Tensor {
     /// Gradients flow to both sides.
     public func mseLoss(_ target: Tensor) -> Tensor {
         precondition(shape == target.shape, "mseLoss: shapes \(shape) and \(target.shape) differ")
-        let difference = Kernels.zip(detached(), target.detached(), -)
+        let difference = Kernels.zip(detached(), target.detached()) { a, b, d, r in for i in r { d[i] = a[i] - b[i] } }
         let n = Float(Swift.max(count, 1))
-        let total = Reduction.sum(Kernels.map(difference) { $0 * $0 }, axes: Array(0..<rank))
+        let total = Reduction.sum(Kernels.map(difference) { x, y, r in for i in r { y[i] = x[i] * x[i] } }, axes: Array(0..<rank))
         let out = Tensor(scalar: total.storage.pointer[0] / n)
         return Tensor.record("mse_loss", inputs: [self, target], output: out) { g, needs in
             let factor = 2 * g.item() / n
-            let grad = Kernels.map(difference) { $0 * factor }
+            let grad = Kernels.map(difference) { x, y, r in for i in r { y[i] = x[i] * factor } }
             return [needs[0] ? grad : nil, needs[1] ? grad.negated() : nil]
         }
     }

@@ -55,14 +55,8 @@ enum Normalization {
         Parallel.forEachRange(groups, costPerElement: 4 * n) { range in
             for r in range {
                 let row = src + r * n, h = hat + r * n, y = dst + r * n
-                var mean: Float = 0
-                if centered {
-                    var s: Float = 0
-                    for i in 0..<n { s += row[i] }
-                    mean = s / Float(n)
-                }
-                var sq: Float = 0
-                for i in 0..<n { let c = row[i] - mean; sq += c * c }
+                let mean = centered ? RowMath.sum(row, n) / Float(n) : 0
+                let sq = RowMath.sumOfSquares(row, n, shift: mean)
                 let r0 = 1 / (sq / Float(n) + eps).squareRoot()
                 inv[r] = r0
                 for i in 0..<n { h[i] = (row[i] - mean) * r0 }
@@ -93,7 +87,7 @@ enum Normalization {
             }
             var next = 1
             if hasWeight {
-                grads.append(needs[next] ? affineGradient(Kernels.zip(g, xhat, *), groups: groups, affineStride: affineStride, affineCount: affineCount) : nil)
+                grads.append(needs[next] ? affineGradient(Kernels.broadcast(g, xhat, Multiply.self), groups: groups, affineStride: affineStride, affineCount: affineCount) : nil)
                 next += 1
             }
             if hasBias {
@@ -123,13 +117,8 @@ enum Normalization {
                 } else {
                     d.update(from: gr, count: n)
                 }
-                var sumG: Float = 0, sumGH: Float = 0
-                for i in 0..<n {
-                    sumG += d[i]
-                    sumGH += d[i] * h[i]
-                }
-                let meanG = centered ? sumG / Float(n) : 0
-                let meanGH = sumGH / Float(n)
+                let meanG = centered ? RowMath.sum(d, n) / Float(n) : 0
+                let meanGH = RowMath.dot(d, h, n) / Float(n)
                 let r0 = inv[r]
                 for i in 0..<n { d[i] = r0 * (d[i] - meanG - h[i] * meanGH) }
             }

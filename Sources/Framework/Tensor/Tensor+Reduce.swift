@@ -43,10 +43,10 @@ extension Tensor {
         let out = maxKept.reshaped(keepDims ? kept : Reduction.droppedShape(shape, axes))
         let x = detached()
         return Tensor.record("max", inputs: [self], output: out) { g, _ in
-            let mask = Kernels.broadcast(x, maxKept) { $0 == $1 ? 1 : 0 }
+            let mask = Kernels.broadcast(x, maxKept, Equal.self)
             let ties = Reduction.sum(mask, axes: axes).reshaped(kept)
-            let share = Kernels.broadcast(g.reshaped(kept), ties, /)
-            return [Kernels.broadcast(mask, share, *)]
+            let share = Kernels.broadcast(g.reshaped(kept), ties, Divide.self)
+            return [Kernels.broadcast(mask, share, Multiply.self)]
         }
     }
 
@@ -93,17 +93,17 @@ enum Reduction {
 
     /// Sum over `axes` (sorted, distinct); the result has the kept shape.
     static func sum(_ x: Tensor, axes: [Int]) -> Tensor {
-        reduce(x, axes: axes, initial: 0, combine: +)
+        reduce(x, axes: axes, initial: 0, Add.self)
     }
 
     /// Max over `axes`; the result has the kept shape.
     static func max(_ x: Tensor, axes: [Int]) -> Tensor {
         precondition(axes.allSatisfy { x.shape[$0] > 0 }, "max over an empty axis of shape \(x.shape)")
-        return reduce(x, axes: axes, initial: -.infinity, combine: { Swift.max($0, $1) })
+        return reduce(x, axes: axes, initial: -.infinity, Maximum.self)
     }
 
-    @inline(__always)
-    private static func reduce(_ x: Tensor, axes: [Int], initial: Float, combine: (Float, Float) -> Float) -> Tensor {
+    /// Generic over the operator so the loops specialise and inline it (see `Kernels`).
+    private static func reduce<Op: BinaryOperator>(_ x: Tensor, axes: [Int], initial: Float, _ op: Op.Type) -> Tensor {
         var current = x
         var shape = x.shape
         for run in runs(axes) {
@@ -124,13 +124,13 @@ enum Reduction {
                     for job in range {
                         let (o, p) = job.quotientAndRemainder(dividingBy: parts)
                         let start = r * p / parts, end = r * (p + 1) / parts
-                        partial[job] = rowReduce(src + (o &* r &+ start), end - start, initial, combine)
+                        partial[job] = rowReduce(src + (o &* r &+ start), end - start, initial, op)
                     }
                 }
-                for o in 0..<outer { dst[o] = rowReduce(UnsafePointer(partials + o * parts), parts, initial, combine) }
+                for o in 0..<outer { dst[o] = rowReduce(UnsafePointer(partials + o * parts), parts, initial, op) }
             } else if inner == 1 {
                 Parallel.forEachRange(outer, costPerElement: r) { range in
-                    for o in range { dst[o] = rowReduce(src + o &* r, r, initial, combine) }
+                    for o in range { dst[o] = rowReduce(src + o &* r, r, initial, op) }
                 }
             } else {
                 Parallel.forEachRange(outer, costPerElement: r &* inner) { range in
@@ -139,7 +139,7 @@ enum Reduction {
                         d.initialize(repeating: initial, count: inner)
                         for k in 0..<r {
                             let row = src + (o &* r &+ k) &* inner
-                            for i in 0..<inner { d[i] = combine(d[i], row[i]) }
+                            for i in 0..<inner { d[i] = Op.apply(d[i], row[i]) }
                         }
                     }
                 }
@@ -152,18 +152,18 @@ enum Reduction {
     /// Reduces `count` contiguous values with eight interleaved accumulators: vectorisable, and
     /// a long sum's rounding error grows far slower than with one running total.
     @inline(__always)
-    private static func rowReduce(_ row: UnsafePointer<Float>, _ count: Int, _ initial: Float, _ combine: (Float, Float) -> Float) -> Float {
+    private static func rowReduce<Op: BinaryOperator>(_ row: UnsafePointer<Float>, _ count: Int, _ initial: Float, _: Op.Type) -> Float {
         var a0 = initial, a1 = initial, a2 = initial, a3 = initial
         var a4 = initial, a5 = initial, a6 = initial, a7 = initial
         var k = 0
         while k &+ 8 <= count {
-            a0 = combine(a0, row[k]); a1 = combine(a1, row[k &+ 1])
-            a2 = combine(a2, row[k &+ 2]); a3 = combine(a3, row[k &+ 3])
-            a4 = combine(a4, row[k &+ 4]); a5 = combine(a5, row[k &+ 5])
-            a6 = combine(a6, row[k &+ 6]); a7 = combine(a7, row[k &+ 7])
+            a0 = Op.apply(a0, row[k]); a1 = Op.apply(a1, row[k &+ 1])
+            a2 = Op.apply(a2, row[k &+ 2]); a3 = Op.apply(a3, row[k &+ 3])
+            a4 = Op.apply(a4, row[k &+ 4]); a5 = Op.apply(a5, row[k &+ 5])
+            a6 = Op.apply(a6, row[k &+ 6]); a7 = Op.apply(a7, row[k &+ 7])
             k &+= 8
         }
-        while k < count { a0 = combine(a0, row[k]); k &+= 1 }
-        return combine(combine(combine(a0, a1), combine(a2, a3)), combine(combine(a4, a5), combine(a6, a7)))
+        while k < count { a0 = Op.apply(a0, row[k]); k &+= 1 }
+        return Op.apply(Op.apply(Op.apply(a0, a1), Op.apply(a2, a3)), Op.apply(Op.apply(a4, a5), Op.apply(a6, a7)))
     }
 }

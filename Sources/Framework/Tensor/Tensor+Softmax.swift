@@ -44,18 +44,13 @@ enum Softmax {
     /// zeros rather than NaN.
     @inline(__always)
     static func row(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, log: Bool) {
-        var m = -Float.infinity
-        for i in 0..<n { m = Swift.max(m, x[i]) }
+        let m = RowMath.max(x, n)
         if m == -.infinity {
             y.update(repeating: log ? -.infinity : 0, count: n)
             return
         }
-        var total: Float = 0
-        for i in 0..<n {
-            let e = Foundation.exp(x[i] - m)
-            y[i] = e
-            total += e
-        }
+        for i in 0..<n { y[i] = FastMath.exp(x[i] - m) }
+        let total = RowMath.sum(y, n)
         if log {
             let shift = m + Foundation.log(total)
             for i in 0..<n { y[i] = x[i] - shift }
@@ -77,13 +72,11 @@ enum Softmax {
                 let gr = pg + r * n, yr = py + r * n, d = dst + r * n
                 if log {
                     // d/dx log_softmax: g − softmax · Σg
-                    var total: Float = 0
-                    for i in 0..<n { total += gr[i] }
-                    for i in 0..<n { d[i] = gr[i] - Foundation.exp(yr[i]) * total }
+                    let total = RowMath.sum(gr, n)
+                    for i in 0..<n { d[i] = gr[i] - FastMath.exp(yr[i]) * total }
                 } else {
                     // d/dx softmax: y (g − Σ g·y)
-                    var dot: Float = 0
-                    for i in 0..<n { dot += gr[i] * yr[i] }
+                    let dot = RowMath.dot(gr, yr, n)
                     for i in 0..<n { d[i] = yr[i] * (gr[i] - dot) }
                 }
             }
