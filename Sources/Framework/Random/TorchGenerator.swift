@@ -12,7 +12,7 @@ import Foundation
 /// where DiffSynth datasets are normally generated, on every platform: the kernel is rebuilt
 /// from IEEE float32 operations and fused multiply-adds only. Torch running on aarch64 / Apple
 /// Silicon uses a libm-based kernel whose noise differs at the 1e-7 level; that is not
-/// reproduced. See `/work/shared/specs/torch-rng.md` for the algorithm.
+/// reproduced. The algorithm is written up in the project's torch-rng spec (torch-rng.md).
 ///
 /// The generator is a value type: copying it forks the stream (both copies continue
 /// identically), which is how torch's `get_state()` / `set_state()` would be used.
@@ -119,16 +119,18 @@ public struct TorchGenerator: Sendable {
     /// Uniform integers in `low ..< high`: `torch.randint(low, high, shape, generator: g)` (int64)
     /// for `count` elements.
     ///
-    /// Like torch, this takes one word per value when `high - low` < 2^32 and a 64-bit draw
-    /// otherwise, and reduces with a plain modulo (no rejection), so it keeps torch's tiny bias
-    /// for huge ranges.
+    /// Like torch, this takes one 32-bit word per value when `high - low` < 2^28 and a 64-bit
+    /// draw otherwise, and reduces with a plain modulo (no rejection), keeping torch's small bias.
+    /// The 2^28 threshold is that of the open-source builds (`uniform_int_from_to_distribution`
+    /// in `ATen/core/DistributionsHelper.h`, checked against torch 2.15); Meta-internal builds
+    /// switch at 2^32 instead.
     public mutating func randint(low: Int64, high: Int64, count: Int) -> [Int64] {
         precondition(count >= 0, "randint: negative element count \(count)")
         precondition(low < high, "randint: empty range \(low) ..< \(high)")
         // The range can exceed Int64.max (e.g. Int64.min ..< Int64.max); torch computes it in uint64.
         let range = UInt64(bitPattern: high) &- UInt64(bitPattern: low)
         let base = UInt64(bitPattern: low)
-        let wide = range >= (1 << 32)
+        let wide = range >= (1 << 28)
         return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
             for i in 0..<count {
                 let word = wide ? nextUInt64() : UInt64(engine.nextWord())
@@ -256,7 +258,7 @@ public struct TorchGenerator: Sendable {
         // differently from a true FMA, run the block again with the always-exact one.
         var suspect = CephesFloat.Suspect(repeating: false)
         var (cosine, sine) = CephesFloat.boxMuller(u1, u2, DoubleRoundedFMA.self, &suspect)
-        if _slowPath(any(suspect)) {
+        if any(suspect) {
             (cosine, sine) = CephesFloat.boxMuller(u1, u2, RoundToOddFMA.self, &suspect)
         }
         raw.storeBytes(of: cosine, as: SIMD8<Float>.self)
@@ -277,204 +279,214 @@ public struct TorchGenerator: Sendable {
     }
 }
 
-/// The float32 Box–Muller of torch's AVX2 normal kernel, with its `log` and `sincos` (Cephes
-/// `logf` / `sinf` / `cosf` as vectorised in `avx_mathfun.h`), on eight lanes like the AVX2
-/// registers.
-///
-/// Every `fma` here is a multiply-add that GCC fused when building torch (`-ffp-contract=fast`),
-/// read from the `libtorch_cpu.so` disassembly; every other operation is rounded on its own.
-/// Fusing one more or one fewer changes about 1 % of the outputs by up to 2 ulp, so the pattern
-/// must stay exactly as written.
-private enum CephesFloat {
-    typealias F8 = SIMD8<Float>
-    typealias U8 = SIMD8<UInt32>
-    typealias I8 = SIMD8<Int32>
-    /// Lanes where a fast fused multiply-add may have rounded differently from a true FMA.
-    typealias Suspect = SIMDMask<SIMD8<Int64>>
+// MARK: - The float32 block kernel
 
-    // Constants: float32 roundings of the Cephes constants, as bit patterns. Computed properties
-    // rather than stored ones, so they fold into the code instead of going through lazy globals.
-    static var twoPi: Float { Float(bitPattern: 0x40C9_0FDB) }
-    static var sqrtHalf: Float { Float(bitPattern: 0x3F35_04F3) }
-    static var p0: F8 { F8(repeating: Float(bitPattern: 0x3D90_21BB)) }
-    static var p1: Float { Float(bitPattern: 0xBDEB_D1B8) }
-    static var p2: Float { Float(bitPattern: 0x3DEF_251A) }
-    static var p3: Float { Float(bitPattern: 0xBDFE_5D4F) }
-    static var p4: Float { Float(bitPattern: 0x3E11_E9BF) }
-    static var p5: Float { Float(bitPattern: 0xBE2A_AE50) }
-    static var p6: Float { Float(bitPattern: 0x3E4C_CEAC) }
-    static var p7: Float { Float(bitPattern: 0xBE7F_FFFC) }
-    static var p8: Float { Float(bitPattern: 0x3EAA_AAAA) }
-    static var q1: Float { Float(bitPattern: 0xB95E_8083) }
-    static var q2: Float { Float(bitPattern: 0x3F31_8000) }
-    static var fourOverPi: Float { Float(bitPattern: 0x3FA2_F983) }
-    static var minusDP1: Float { Float(bitPattern: 0xBF49_0000) }
-    static var minusDP2: Float { Float(bitPattern: 0xB97D_A000) }
-    static var minusDP3: F8 { F8(repeating: Float(bitPattern: 0xB322_2169)) }
-    static var c0: F8 { F8(repeating: Float(bitPattern: 0x37CC_F5CE)) }
-    static var c1: Float { Float(bitPattern: 0xBAB6_061A) }
-    static var c2: Float { Float(bitPattern: 0x3D2A_AAA5) }
-    static var s0: F8 { F8(repeating: Float(bitPattern: 0xB94C_A1F9)) }
-    static var s1: Float { Float(bitPattern: 0x3C08_839E) }
-    static var s2: Float { Float(bitPattern: 0xBE2A_AAA3) }
+// Internal rather than private so the tests can run the kernel with either multiply-add and
+// compare the multiply-adds with `Float.addingProduct`.
+extension TorchGenerator {
+    /// The float32 Box–Muller of torch's AVX2 normal kernel, with its `log` and `sincos` (Cephes
+    /// `logf` / `sinf` / `cosf` as vectorised in `avx_mathfun.h`), on eight lanes like the AVX2
+    /// registers.
+    ///
+    /// Every `fma` here is a multiply-add that GCC fused when building torch (`-ffp-contract=fast`),
+    /// read from the `libtorch_cpu.so` disassembly; every other operation is rounded on its own.
+    /// Computing them unfused changes about 1 % of the outputs by up to 2 ulp, so the pattern must
+    /// stay exactly as written.
+    enum CephesFloat {
+        typealias F8 = SIMD8<Float>
+        typealias U8 = SIMD8<UInt32>
+        typealias I8 = SIMD8<Int32>
+        /// Lanes where a fast fused multiply-add may have rounded differently from a true FMA.
+        typealias Suspect = SIMDMask<SIMD8<Int64>>
 
-    /// (radius·cos θ + 0, radius·sin θ + 0) with radius = sqrt(−2·log u1), θ = 2π·u2.
-    @inline(__always)
-    static func boxMuller<FMA: FusedMultiplyAdd8>(
-        _ u1: F8, _ u2: F8, _: FMA.Type, _ suspect: inout Suspect
-    ) -> (cos: F8, sin: F8) {
-        let radius = (log(u1, FMA.self, &suspect) * -2).squareRoot()
-        let (sine, cosine) = sincos(twoPi * u2, FMA.self, &suspect)
-        // torch stores fma(n, std, mean); with std 1 and mean 0 that is n + 0 (-0 becomes +0).
-        return (radius * cosine + 0, radius * sine + 0)
+        // Constants: float32 roundings of the Cephes constants, as bit patterns. Computed properties
+        // rather than stored ones, so they fold into the code instead of going through lazy globals.
+        static var twoPi: Float { Float(bitPattern: 0x40C9_0FDB) }
+        static var sqrtHalf: Float { Float(bitPattern: 0x3F35_04F3) }
+        static var p0: F8 { F8(repeating: Float(bitPattern: 0x3D90_21BB)) }
+        static var p1: Float { Float(bitPattern: 0xBDEB_D1B8) }
+        static var p2: Float { Float(bitPattern: 0x3DEF_251A) }
+        static var p3: Float { Float(bitPattern: 0xBDFE_5D4F) }
+        static var p4: Float { Float(bitPattern: 0x3E11_E9BF) }
+        static var p5: Float { Float(bitPattern: 0xBE2A_AE50) }
+        static var p6: Float { Float(bitPattern: 0x3E4C_CEAC) }
+        static var p7: Float { Float(bitPattern: 0xBE7F_FFFC) }
+        static var p8: Float { Float(bitPattern: 0x3EAA_AAAA) }
+        static var q1: Float { Float(bitPattern: 0xB95E_8083) }
+        static var q2: Float { Float(bitPattern: 0x3F31_8000) }
+        static var fourOverPi: Float { Float(bitPattern: 0x3FA2_F983) }
+        static var minusDP1: Float { Float(bitPattern: 0xBF49_0000) }
+        static var minusDP2: Float { Float(bitPattern: 0xB97D_A000) }
+        static var minusDP3: F8 { F8(repeating: Float(bitPattern: 0xB322_2169)) }
+        static var c0: F8 { F8(repeating: Float(bitPattern: 0x37CC_F5CE)) }
+        static var c1: Float { Float(bitPattern: 0xBAB6_061A) }
+        static var c2: Float { Float(bitPattern: 0x3D2A_AAA5) }
+        static var s0: F8 { F8(repeating: Float(bitPattern: 0xB94C_A1F9)) }
+        static var s1: Float { Float(bitPattern: 0x3C08_839E) }
+        static var s2: Float { Float(bitPattern: 0xBE2A_AAA3) }
+
+        /// (radius·cos θ + 0, radius·sin θ + 0) with radius = sqrt(−2·log u1), θ = 2π·u2.
+        @inline(__always)
+        static func boxMuller<FMA: FusedMultiplyAdd8>(
+            _ u1: F8, _ u2: F8, _: FMA.Type, _ suspect: inout Suspect
+        ) -> (cos: F8, sin: F8) {
+            let radius = (log(u1, FMA.self, &suspect) * -2).squareRoot()
+            let (sine, cosine) = sincos(twoPi * u2, FMA.self, &suspect)
+            // torch stores fma(n, std, mean); with std 1 and mean 0 that is n + 0 (-0 becomes +0).
+            return (radius * cosine + 0, radius * sine + 0)
+        }
+
+        /// Natural log for x in [2^-24, 1] (no handling of zero, negatives, subnormals or NaN: the
+        /// kernel never passes them).
+        @inline(__always)
+        static func log<FMA: FusedMultiplyAdd8>(_ x: F8, _: FMA.Type, _ suspect: inout Suspect) -> F8 {
+            @inline(__always)
+            func fma(_ a: F8, _ b: F8, _ c: F8) -> F8 { FMA.fma(a, b, c, &suspect) }
+            @inline(__always)
+            func fma(_ a: F8, _ b: F8, _ c: Float) -> F8 { FMA.fma(a, b, F8(repeating: c), &suspect) }
+
+            let bits = unsafeBitCast(x, to: U8.self)
+            // Split x = m · 2^e with m in [0.5, 1); the biased exponent is below 2^8, so the shifted
+            // bits reinterpret as a non-negative Int32.
+            var e = F8(unsafeBitCast(bits &>> 23, to: I8.self) &- 127) + 1
+            var m = unsafeBitCast((bits & 0x807F_FFFF) | 0x3F00_0000, to: F8.self)
+            // For m < sqrt(1/2) use 2m − 1 and e − 1 so the polynomial argument stays in
+            // [sqrt(1/2) − 1, sqrt(2) − 1]; (m − 1) + m is exact.
+            let small = m .< sqrtHalf
+            let zero = F8(repeating: 0)
+            let t = zero.replacing(with: m, where: small)
+            e = e - zero.replacing(with: 1, where: small)
+            m = (m - 1) + t
+            let z = m * m
+            var y = fma(p0, m, p1)
+            y = fma(y, m, p2)
+            y = fma(y, m, p3)
+            y = fma(y, m, p4)
+            y = fma(y, m, p5)
+            y = fma(y, m, p6)
+            y = fma(y, m, p7)
+            y = fma(y, m, p8)
+            y = y * m
+            y = fma(y, z, e * q1)
+            y = y - z * 0.5
+            let r = m + y
+            // torch fuses this one too, but e·Q2 is exact in float (e is an integer with |e| ≤ 24
+            // and Q2 has 9 significant bits), so fused and plain round identically.
+            return e * q2 + r
+        }
+
+        /// (sin θ, cos θ) for θ in [0, 2π] (the kernel's angles are never negative).
+        @inline(__always)
+        static func sincos<FMA: FusedMultiplyAdd8>(
+            _ theta: F8, _: FMA.Type, _ suspect: inout Suspect
+        ) -> (sin: F8, cos: F8) {
+            @inline(__always)
+            func fma(_ a: F8, _ b: F8, _ c: F8) -> F8 { FMA.fma(a, b, c, &suspect) }
+            @inline(__always)
+            func fma(_ a: F8, _ b: F8, _ c: Float) -> F8 { FMA.fma(a, b, F8(repeating: c), &suspect) }
+
+            // θ ≥ 0: |θ| is θ and the sine starts positive.
+            let a = theta
+            let q = a * fourOverPi
+            // Octant j = trunc(q), computed without a trapping conversion: adding 2^23 rounds q
+            // (< 9) to the nearest integer, which lands in the low significand bits; subtract 1
+            // where that rounded up. This equals the kernel's truncating cvttps2dq for q ≥ 0.
+            let shifted = q + 0x1p23
+            let nearest = shifted - 0x1p23
+            var j = unsafeBitCast(shifted, to: I8.self) & 0x007F_FFFF
+            j = j &- I8(repeating: 0).replacing(with: 1, where: nearest .> q)
+            j = (j &+ 1) & ~1  // round the octant up to even
+            let y = F8(j)
+            // Reduce by j·π/4 in three parts. torch fuses all three steps, but y·DP1 and y·DP2 are
+            // exact in float (y is an even integer ≤ 8; DP1 and DP2 have 8 and 11 significant
+            // bits), so for them fused and plain round identically.
+            var x = y * minusDP1 + a
+            x = y * minusDP2 + x
+            x = fma(y, minusDP3, x)
+            let flipSine = unsafeBitCast((j & 4) &<< 29, to: U8.self)
+            let flipCosine = unsafeBitCast((~(j &- 2) & 4) &<< 29, to: U8.self)
+            let usePlain = (j & 2) .== I8(repeating: 0)
+
+            let z = x * x
+            let h = z * 0.5
+            var c = fma(c0, z, c1)
+            c = fma(c, z, c2)
+            c = z * c
+            c = fma(z, c, -h)
+            c = c + 1
+            var s = fma(s0, z, s1)
+            s = fma(s, z, s2)
+            s = z * s
+            s = fma(x, s, x)
+
+            // The SIMD code selects with masks and adds +0.0, which only normalises a zero's sign;
+            // the kernel's final `+ 0` does the same, so it is left out here.
+            let sine = c.replacing(with: s, where: usePlain)
+            let cosine = s.replacing(with: c, where: usePlain)
+            return (
+                unsafeBitCast(unsafeBitCast(sine, to: U8.self) ^ flipSine, to: F8.self),
+                unsafeBitCast(unsafeBitCast(cosine, to: U8.self) ^ flipCosine, to: F8.self)
+            )
+        }
     }
 
-    /// Natural log for x in [2^-24, 1] (no handling of zero, negatives, subnormals or NaN: the
-    /// kernel never passes them).
-    @inline(__always)
-    static func log<FMA: FusedMultiplyAdd8>(_ x: F8, _: FMA.Type, _ suspect: inout Suspect) -> F8 {
-        @inline(__always)
-        func fma(_ a: F8, _ b: F8, _ c: F8) -> F8 { FMA.fma(a, b, c, &suspect) }
-        @inline(__always)
-        func fma(_ a: F8, _ b: F8, _ c: Float) -> F8 { FMA.fma(a, b, F8(repeating: c), &suspect) }
-
-        let bits = unsafeBitCast(x, to: U8.self)
-        // Split x = m · 2^e with m in [0.5, 1); the biased exponent is below 2^8, so the shifted
-        // bits reinterpret as a non-negative Int32.
-        var e = F8(unsafeBitCast(bits &>> 23, to: I8.self) &- 127) + 1
-        var m = unsafeBitCast((bits & 0x807F_FFFF) | 0x3F00_0000, to: F8.self)
-        // For m < sqrt(1/2) use 2m − 1 and e − 1 so the polynomial argument stays in
-        // [sqrt(1/2) − 1, sqrt(2) − 1]; (m − 1) + m is exact.
-        let small = m .< sqrtHalf
-        let zero = F8(repeating: 0)
-        let t = zero.replacing(with: m, where: small)
-        e = e - zero.replacing(with: 1, where: small)
-        m = (m - 1) + t
-        let z = m * m
-        var y = fma(p0, m, p1)
-        y = fma(y, m, p2)
-        y = fma(y, m, p3)
-        y = fma(y, m, p4)
-        y = fma(y, m, p5)
-        y = fma(y, m, p6)
-        y = fma(y, m, p7)
-        y = fma(y, m, p8)
-        y = y * m
-        y = fma(y, z, e * q1)
-        y = y - z * 0.5
-        let r = m + y
-        // torch fuses this one too, but e·Q2 is exact in float (e is an integer with |e| ≤ 24
-        // and Q2 has 9 significant bits), so fused and plain round identically.
-        return e * q2 + r
+    /// An eight-lane a·b + c with a single rounding, as the FMA instruction computes it.
+    ///
+    /// `Float.addingProduct` is not used: the default x86-64 target has no FMA instruction, so it
+    /// becomes a `fmaf` library call per lane, which made the kernel several times slower.
+    protocol FusedMultiplyAdd8 {
+        /// Marks in `suspect` the lanes where the result might not be the correctly rounded one.
+        static func fma(
+            _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ suspect: inout SIMDMask<SIMD8<Int64>>
+        ) -> SIMD8<Float>
     }
 
-    /// (sin θ, cos θ) for θ in [0, 2π] (the kernel's angles are never negative).
-    @inline(__always)
-    static func sincos<FMA: FusedMultiplyAdd8>(
-        _ theta: F8, _: FMA.Type, _ suspect: inout Suspect
-    ) -> (sin: F8, cos: F8) {
+    /// The fast path: the product is exact in double (24 + 24 significant bits fit in 53), the sum
+    /// is rounded to double and then to float. That double rounding equals one correct rounding
+    /// unless the double sum lies exactly halfway between two floats (its low 29 significand bits
+    /// are 1000…0), where the tie may break the wrong way. Those lanes are flagged as suspect, and
+    /// so, defensively, are sums below the float normal range (where float has fewer digits). In
+    /// the kernel the latter are only exact zeros (from u1 = 1 or θ = 0), which would be right
+    /// anyway; flagging them merely sends those very rare blocks down the exact path.
+    enum DoubleRoundedFMA: FusedMultiplyAdd8 {
         @inline(__always)
-        func fma(_ a: F8, _ b: F8, _ c: F8) -> F8 { FMA.fma(a, b, c, &suspect) }
+        static func fma(
+            _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ suspect: inout SIMDMask<SIMD8<Int64>>
+        ) -> SIMD8<Float> {
+            let sum = SIMD8<Double>(a) * SIMD8<Double>(b) + SIMD8<Double>(c)
+            let bits = unsafeBitCast(sum, to: SIMD8<UInt64>.self)
+            // Shift the low 29 bits to the top and compare with 1000…0. Multiplying by 2^35 is that
+            // shift: `&*` and `.==` have vector-instruction overloads for concrete SIMD types, while
+            // `&<<` and `&` only have generic lane-by-lane code. (Explicitly typed operands, so
+            // that the concrete overloads are the ones chosen.)
+            let shiftedLow: SIMD8<UInt64> = bits &* SIMD8<UInt64>(repeating: 1 << 35)
+            let halfway = shiftedLow .== SIMD8<UInt64>(repeating: 1 << 63)
+            let tiny = (sum .< 0x1p-125) .& (sum .> -0x1p-125)
+            suspect = suspect .| halfway .| tiny
+            return SIMD8<Float>(sum)
+        }
+    }
+
+    /// The exact path for all finite inputs, via round-to-odd: the exact product plus c is rounded
+    /// to nearest in double, and an inexact result with an even last bit is moved one ulp toward
+    /// the exact sum (the rounding error comes from TwoSum). Rounding that round-to-odd double to
+    /// float gives the correctly rounded a·b + c, because 53 ≥ 2·24 + 2.
+    enum RoundToOddFMA: FusedMultiplyAdd8 {
         @inline(__always)
-        func fma(_ a: F8, _ b: F8, _ c: Float) -> F8 { FMA.fma(a, b, F8(repeating: c), &suspect) }
-
-        // θ ≥ 0: |θ| is θ and the sine starts positive.
-        let a = theta
-        let q = a * fourOverPi
-        // Octant j = trunc(q), computed without a trapping conversion: adding 2^23 rounds q
-        // (< 9) to the nearest integer, which lands in the low significand bits; subtract 1
-        // where that rounded up. This equals the kernel's truncating cvttps2dq for q ≥ 0.
-        let shifted = q + 0x1p23
-        let nearest = shifted - 0x1p23
-        var j = unsafeBitCast(shifted, to: I8.self) & 0x007F_FFFF
-        j = j &- I8(repeating: 0).replacing(with: 1, where: nearest .> q)
-        j = (j &+ 1) & ~1  // round the octant up to even
-        let y = F8(j)
-        // Reduce by j·π/4 in three parts. torch fuses all three steps, but y·DP1 and y·DP2 are
-        // exact in float (y is an even integer ≤ 8; DP1 and DP2 have 8 and 11 significant
-        // bits), so for them fused and plain round identically.
-        var x = y * minusDP1 + a
-        x = y * minusDP2 + x
-        x = fma(y, minusDP3, x)
-        let flipSine = unsafeBitCast((j & 4) &<< 29, to: U8.self)
-        let flipCosine = unsafeBitCast((~(j &- 2) & 4) &<< 29, to: U8.self)
-        let usePlain = (j & 2) .== I8(repeating: 0)
-
-        let z = x * x
-        let h = z * 0.5
-        var c = fma(c0, z, c1)
-        c = fma(c, z, c2)
-        c = z * c
-        c = fma(z, c, -h)
-        c = c + 1
-        var s = fma(s0, z, s1)
-        s = fma(s, z, s2)
-        s = z * s
-        s = fma(x, s, x)
-
-        // The SIMD code selects with masks and adds +0.0, which only normalises a zero's sign;
-        // the kernel's final `+ 0` does the same, so it is left out here.
-        let sine = c.replacing(with: s, where: usePlain)
-        let cosine = s.replacing(with: c, where: usePlain)
-        return (
-            unsafeBitCast(unsafeBitCast(sine, to: U8.self) ^ flipSine, to: F8.self),
-            unsafeBitCast(unsafeBitCast(cosine, to: U8.self) ^ flipCosine, to: F8.self)
-        )
-    }
-}
-
-/// An eight-lane a·b + c with a single rounding, as the FMA instruction computes it.
-///
-/// `Float.addingProduct` is not used: the default x86-64 target has no FMA instruction, so it
-/// becomes a `fmaf` library call per lane, which made the kernel several times slower.
-private protocol FusedMultiplyAdd8 {
-    /// Marks in `suspect` the lanes where the result might not be the correctly rounded one.
-    static func fma(
-        _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ suspect: inout SIMDMask<SIMD8<Int64>>
-    ) -> SIMD8<Float>
-}
-
-/// The fast path: the product is exact in double (24 + 24 significant bits fit in 53), the sum
-/// is rounded to double and then to float. That double rounding equals one correct rounding
-/// unless the double sum lies exactly halfway between two floats (its low 29 significand bits
-/// are 1000…0), where the tie may break the wrong way. Those lanes, and defensively sums near
-/// the float subnormal range (never reached by the kernel), are flagged as suspect.
-private enum DoubleRoundedFMA: FusedMultiplyAdd8 {
-    @inline(__always)
-    static func fma(
-        _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ suspect: inout SIMDMask<SIMD8<Int64>>
-    ) -> SIMD8<Float> {
-        let sum = SIMD8<Double>(a) * SIMD8<Double>(b) + SIMD8<Double>(c)
-        let bits = unsafeBitCast(sum, to: SIMD8<UInt64>.self)
-        // Shift the low 29 bits to the top and compare with 1000…0. Multiplying by 2^35 is that
-        // shift: unlike `&<<` and `&` (generic, lane-by-lane code), `&*` and `.==` on concrete
-        // SIMD types are single vector instructions.
-        let halfway = (bits &* SIMD8(repeating: 1 << 35)) .== SIMD8(repeating: 1 << 63)
-        let tiny = (sum .< 0x1p-125) .& (sum .> -0x1p-125)
-        suspect = suspect .| halfway .| tiny
-        return SIMD8<Float>(sum)
-    }
-}
-
-/// The exact path for all finite inputs, via round-to-odd: the exact product plus c is rounded
-/// to nearest in double, and an inexact result with an even last bit is moved one ulp toward
-/// the exact sum (the rounding error comes from TwoSum). Rounding that round-to-odd double to
-/// float gives the correctly rounded a·b + c, because 53 ≥ 2·24 + 2.
-private enum RoundToOddFMA: FusedMultiplyAdd8 {
-    @inline(__always)
-    static func fma(
-        _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _: inout SIMDMask<SIMD8<Int64>>
-    ) -> SIMD8<Float> {
-        let product = SIMD8<Double>(a) * SIMD8<Double>(b)
-        let addend = SIMD8<Double>(c)
-        let sum = product + addend
-        let addendPart = sum - product
-        let error = (product - (sum - addendPart)) + (addend - addendPart)
-        let bits = unsafeBitCast(sum, to: SIMD8<UInt64>.self)
-        // Exact sum smaller in magnitude than `sum`: step down first; then force the last bit.
-        let towardZero = (error .< SIMD8(repeating: 0)) .^ (sum .< SIMD8(repeating: 0))
-        let odd = bits.replacing(with: bits &- 1, where: towardZero) | 1
-        let rounded = bits.replacing(with: odd, where: error .!= SIMD8(repeating: 0))
-        return SIMD8<Float>(unsafeBitCast(rounded, to: SIMD8<Double>.self))
+        static func fma(
+            _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _: inout SIMDMask<SIMD8<Int64>>
+        ) -> SIMD8<Float> {
+            let product = SIMD8<Double>(a) * SIMD8<Double>(b)
+            let addend = SIMD8<Double>(c)
+            let sum = product + addend
+            let addendPart = sum - product
+            let error = (product - (sum - addendPart)) + (addend - addendPart)
+            let bits = unsafeBitCast(sum, to: SIMD8<UInt64>.self)
+            // Exact sum smaller in magnitude than `sum`: step down first; then force the last bit.
+            let towardZero = (error .< SIMD8<Double>(repeating: 0)) .^ (sum .< SIMD8<Double>(repeating: 0))
+            let odd = bits.replacing(with: bits &- 1, where: towardZero) | 1
+            let rounded = bits.replacing(with: odd, where: error .!= SIMD8<Double>(repeating: 0))
+            return SIMD8<Float>(unsafeBitCast(rounded, to: SIMD8<Double>.self))
+        }
     }
 }

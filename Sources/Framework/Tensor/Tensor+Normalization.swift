@@ -43,8 +43,12 @@ enum Normalization {
     static func normalize(_ x: Tensor, groups: Int, affineStride: Int, affineCount: Int,
                           weight: Tensor?, bias: Tensor?, eps: Float, centered: Bool, name: String) -> Tensor {
         let n = x.count / Swift.max(groups, 1)
+        let inputs = [x] + [weight, bias].compactMap { $0 }
+        let recording = GradMode.isEnabled && inputs.contains(where: \.requiresGrad)
         let out = TensorStorage(uninitializedCount: x.count)
-        let normalized = TensorStorage(uninitializedCount: x.count)  // x̂, kept for backward
+        // x̂ is kept for backward only when a graph is recorded; otherwise it is written straight
+        // into the output and scaled there.
+        let normalized = recording ? TensorStorage(uninitializedCount: x.count) : out
         let rstd = TensorStorage(uninitializedCount: groups)
         nonisolated(unsafe) let src = UnsafePointer(x.storage.pointer)
         nonisolated(unsafe) let dst = out.pointer
@@ -61,7 +65,7 @@ enum Normalization {
                 inv[r] = r0
                 for i in 0..<n { h[i] = (row[i] - mean) * r0 }
                 if w == nil && b == nil {
-                    y.update(from: h, count: n)
+                    if h != y { y.update(from: h, count: n) }
                 } else {
                     Normalization.forEachAffineBlock(row: r, n: n, affineStride: affineStride, affineCount: affineCount) { start, count, a, step in
                         if let w, let b {
@@ -75,11 +79,12 @@ enum Normalization {
                 }
             }
         }
+        let output = Tensor(shape: x.shape, storage: out)
+        guard recording else { return output }
         let xhat = Tensor(shape: x.shape, storage: normalized)
-        let inputs = [x] + [weight, bias].compactMap { $0 }
         let hasWeight = weight != nil, hasBias = bias != nil
         let wDetached = weight?.detached()
-        return Tensor.record(name, inputs: inputs, output: Tensor(shape: x.shape, storage: out)) { g, needs in
+        return Tensor.record(name, inputs: inputs, output: output) { g, needs in
             var grads: [Tensor?] = [nil]
             if needs[0] {
                 grads[0] = backwardInput(g, xhat: xhat, rstd: rstd, groups: groups, affineStride: affineStride,
