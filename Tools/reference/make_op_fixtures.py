@@ -135,3 +135,19 @@ traces = {
 with open(os.path.join(OUT, "optim.json"), "w") as f:
     json.dump({"torch": torch.__version__, "traces": traces}, f)
 print("wrote", len(cases), "op cases and", len(traces), "optimizer traces to", os.path.normpath(OUT))
+
+
+# Float32 → bfloat16 / float16 rounding (round to nearest even, overflow, subnormals, NaN).
+edge = [0.0, -0.0, 1.0, -1.0, 1.00390625, 1.01171875, 1.0078125, 1.0117188, 3.14159265, 65504.0, 65520.0, 65536.0,
+        1e-8, 6e-8, 5.96e-8, 1e-5, 3.4e38, -3.4e38, float("inf"), float("-inf"), 2.0 ** -126, 2.0 ** -133, 1.0 + 2.0 ** -8,
+        1.0 + 3 * 2.0 ** -8, 1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11]
+values = torch.tensor(edge + [float(x) for x in rnd(200, low=-100, high=100)], dtype=torch.float32)
+precision = {
+    "torch": torch.__version__,
+    "float32_bits": [int(x) for x in values.view(torch.int32).tolist()],
+    "bfloat16_bits": [int(x) & 0xFFFF for x in values.bfloat16().view(torch.int16).tolist()],
+    "float16_bits": [int(x) & 0xFFFF for x in values.half().view(torch.int16).tolist()],
+}
+with open(os.path.join(OUT, "precision.json"), "w") as f:
+    json.dump(precision, f)
+print("wrote", len(edge) + 200, "rounding cases")
