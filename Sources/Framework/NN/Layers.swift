@@ -11,6 +11,8 @@ public final class Linear: UnaryModule {
     public let path: String
     public let weight: Parameter
     public let bias: Parameter?
+    /// Low-rank adapters applied on top of the weight (see ``LoRAAdapter``), in order.
+    public internal(set) var adapters: [LoRAAdapter] = []
 
     public init(_ scope: ParameterScope, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
         path = scope.path
@@ -23,7 +25,9 @@ public final class Linear: UnaryModule {
     public var outFeatures: Int { weight.shape[0] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.linear(weight: weight.value, bias: bias?.value)
+        var y = x.linear(weight: weight.value, bias: bias?.value)
+        for adapter in adapters { y = y + adapter(x) }
+        return y
     }
 }
 

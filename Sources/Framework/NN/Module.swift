@@ -75,3 +75,36 @@ enum ModuleReflection {
         }
     }
 }
+
+extension Module {
+    /// This module and every module below it, depth first, each once.
+    public func modules() -> [any Module] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [any Module] = []
+        ModuleReflection.collectModules(self, into: &result, seen: &seen)
+        return result
+    }
+
+    /// Every ``Linear`` layer below this module, with its checkpoint path.
+    public func linearLayers() -> [Linear] { modules().compactMap { $0 as? Linear } }
+}
+
+extension ModuleReflection {
+    static func collectModules(_ module: any Module, into result: inout [any Module], seen: inout Set<ObjectIdentifier>) {
+        guard seen.insert(ObjectIdentifier(module)).inserted else { return }
+        result.append(module)
+        func visit(_ value: Any) {
+            if let child = value as? any Module { collectModules(child, into: &result, seen: &seen); return }
+            if value is Parameter { return }
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional, .collection, .tuple: for c in mirror.children { visit(c.value) }
+            default: break
+            }
+        }
+        var mirror: Mirror? = Mirror(reflecting: module)
+        var mirrors: [Mirror] = []
+        while let m = mirror { mirrors.append(m); mirror = m.superclassMirror }
+        for m in mirrors.reversed() { for child in m.children { visit(child.value) } }
+    }
+}

@@ -1,0 +1,101 @@
+/// What a model-family adapter supplies: the one seam between the shared framework (sampler,
+/// trainer, losses, host) and a family's networks.
+///
+/// Keep conformances small: everything that every adapter would write the same way (noise from
+/// seeds, latent shapes, guidance, the sampling loop, losses) is provided by the framework.
+public protocol DiffusionPipeline: AnyObject {
+    /// Shapes, defaults and names of the family.
+    var descriptor: PipelineDescriptor { get }
+    /// The noise schedule the family samples and trains with.
+    var scheduler: any Scheduler { get }
+    /// The denoiser: the module that training updates (LoRA is injected below it).
+    var denoiser: any Module { get }
+    /// Whether the denoiser recomputes each block during backward instead of keeping its activations.
+    var gradientCheckpointing: Bool { get set }
+
+    /// Encodes one prompt (text encoders run without recording gradients).
+    func encode(prompt: String) throws -> Conditioning
+
+    /// One denoiser evaluation: the raw prediction for `latents` (already scaled by the
+    /// scheduler's `scaleModelInput`) at `timestep`, conditioned on one prompt.
+    func predict(latents: Tensor, timestep: Float, conditioning: Conditioning) -> Tensor
+
+    /// VAE encoding of images `[B, 3, H, W]` in [-1, 1] to normalised latents (the posterior
+    /// mean: deterministic), as the family's pipeline prepares distillation targets.
+    func encode(image: Tensor) throws -> Tensor
+
+    /// VAE decoding of normalised latents to images `[B, 3, H, W]` in [-1, 1].
+    func decode(latents: Tensor) throws -> Tensor
+
+    /// The schedule context for an image of this size (e.g. the image-token count for
+    /// resolution-dependent shifting). Default: no context.
+    func scheduleContext(height: Int, width: Int) -> ScheduleContext
+
+    /// Combines the positive and negative predictions for guidance `scale`. Default:
+    /// classifier-free guidance `negative + scale · (positive − negative)`.
+    func guide(positive: Tensor, negative: Tensor, scale: Float) -> Tensor
+}
+
+extension DiffusionPipeline {
+    public func scheduleContext(height: Int, width: Int) -> ScheduleContext { ScheduleContext() }
+
+    public func guide(positive: Tensor, negative: Tensor, scale: Float) -> Tensor {
+        negative + (positive - negative) * scale
+    }
+
+    /// The latent shape `[1, C, H/f, W/f]` for an image of `height × width`.
+    /// - Throws: ``PipelineError/invalidResolution(height:width:multiple:)`` unless both sides are
+    ///   positive multiples of the descriptor's resolution multiple.
+    public func latentShape(height: Int, width: Int) throws -> [Int] {
+        try validate(height: height, width: width)
+        let f = descriptor.vaeScaleFactor
+        return [1, descriptor.latentChannels, height / f, width / f]
+    }
+
+    /// Checks an image size against the family's resolution multiple.
+    public func validate(height: Int, width: Int) throws {
+        let m = descriptor.resolutionMultiple
+        guard height > 0, width > 0, height % m == 0, width % m == 0 else {
+            throw PipelineError.invalidResolution(height: height, width: width, multiple: m)
+        }
+    }
+
+    /// The seeded initial noise for an image of `height × width`, exactly as the family's
+    /// reference pipeline draws it on CPU (`rand_device = "cpu"`), in unit scale (the sampler
+    /// multiplies by the schedule's initial noise scale). Also returns the generator positioned
+    /// after the draw: ancestral schedulers take their per-step noise from the same stream, as
+    /// diffusers pipelines do with the user's generator.
+    public func seededNoise(height: Int, width: Int, seed: UInt64) throws -> (noise: Tensor, generator: TorchGenerator) {
+        let shape = try latentShape(height: height, width: width)
+        var generator = TorchGenerator(seed: seed)
+        switch descriptor.noisePrecision {
+        case .float32: return (Tensor.randn(shape, generator: &generator), generator)
+        case .bfloat16: return (Tensor.randnRoundedToBFloat16(shape, generator: &generator), generator)
+        }
+    }
+
+    /// Encodes a prompt and, when guidance needs it, the negative prompt.
+    public func encode(prompt: String, negativePrompt: String, guidanceScale: Float) throws -> PromptPair {
+        PromptPair(positive: try encode(prompt: prompt),
+                   negative: guidanceScale == 1 ? nil : try encode(prompt: negativePrompt))
+    }
+}
+
+/// Errors common to every pipeline. Each names the value at fault.
+public enum PipelineError: Error, CustomStringConvertible {
+    case invalidResolution(height: Int, width: Int, multiple: Int)
+    case missingNegativeConditioning
+
+    public var description: String {
+        switch self {
+        case .invalidResolution(let h, let w, let m):
+            func near(_ x: Int) -> String {
+                let lo = max(m, x / m * m), hi = lo < x ? lo + m : lo
+                return lo == hi ? "\(lo)" : "\(lo) or \(hi)"
+            }
+            return "resolution \(h)x\(w) is not a multiple of \(m): nearest valid height \(near(h)), width \(near(w))"
+        case .missingNegativeConditioning:
+            return "guidance scale ≠ 1 needs a negative prompt encoding"
+        }
+    }
+}

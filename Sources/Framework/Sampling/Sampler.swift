@@ -1,0 +1,78 @@
+/// Progress of a sampling loop, reported after each step.
+public struct SamplingProgress {
+    /// Index of the step just taken (0-based).
+    public let step: Int
+    /// Total steps of the run.
+    public let steps: Int
+    /// The timestep the denoiser was given.
+    public let timestep: Float
+    /// The latents after this step (detached: safe to decode for previews).
+    public let latents: Tensor
+}
+
+/// The one denoising loop, shared by inference, the teacher and the student.
+///
+/// Only two things differ between those uses: the schedule (step count, shift) and whether
+/// gradients are recorded. Under ``withNoGrad(_:)`` the loop records nothing; with recording on
+/// and a trainable denoiser, the whole loop — every step, every guidance branch, every scheduler
+/// update — is differentiable, which is what Direct Distillation back-propagates through.
+public enum Sampler {
+    /// Runs `schedule` from `latents`.
+    ///
+    /// - Parameters:
+    ///   - latents: the starting sample (see ``startingLatents(noise:schedule:scheduler:image:)``).
+    ///   - prompts: conditioning; `negative` is required when `guidanceScale != 1`.
+    ///   - guidanceScale: 1 runs one denoiser evaluation per step; anything else runs two and
+    ///     combines them with the pipeline's ``DiffusionPipeline/guide(positive:negative:scale:)``.
+    ///   - generator: the run's seeded stream, for schedulers that add noise at every step.
+    ///   - onStep: called after each step.
+    public static func sample(
+        pipeline: any DiffusionPipeline, latents start: Tensor, prompts: PromptPair, schedule: Schedule,
+        guidanceScale: Float, generator: inout TorchGenerator, onStep: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
+        let scheduler = pipeline.scheduler
+        var latents = start
+        for step in 0..<schedule.steps {
+            let timestep = schedule.timesteps[step]
+            let input = scheduler.scaleModelInput(latents, step: step, in: schedule)
+            var prediction = pipeline.predict(latents: input, timestep: timestep, conditioning: prompts.positive)
+            if guidanceScale != 1 {
+                guard let negative = prompts.negative else { throw PipelineError.missingNegativeConditioning }
+                let unconditional = pipeline.predict(latents: input, timestep: timestep, conditioning: negative)
+                prediction = pipeline.guide(positive: prediction, negative: unconditional, scale: guidanceScale)
+            }
+            let noise = scheduler.needsStepNoise ? Tensor.randn(latents.shape, generator: &generator) : nil
+            latents = scheduler.step(prediction: prediction, sample: latents, step: step, in: schedule, noise: noise)
+            onStep?(SamplingProgress(step: step, steps: schedule.steps, timestep: timestep, latents: latents.detached()))
+        }
+        return latents
+    }
+
+    /// The first sample of a run: unit noise scaled by the schedule's initial noise scale, or,
+    /// for img2img, the clean latents of `image` noised to the schedule's first level.
+    public static func startingLatents(noise: Tensor, schedule: Schedule, scheduler: any Scheduler, image: Tensor? = nil) -> Tensor {
+        if let image { return scheduler.addNoise(to: image, noise: noise, step: 0, in: schedule) }
+        return schedule.initialNoiseScale == 1 ? noise : noise * schedule.initialNoiseScale
+    }
+
+    /// Text-to-image (or img2img with `initImage` latents) end to end without gradients:
+    /// encode the prompts, draw the seeded noise, sample, and return the final latents.
+    public static func generate(
+        pipeline: any DiffusionPipeline, prompt: String, negativePrompt: String = "", height: Int, width: Int,
+        seed: UInt64, steps: Int, guidanceScale: Float, strength: Float = 1, initImage: Tensor? = nil,
+        shiftOverride: Float? = nil, onStep: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
+        try withNoGrad {
+            let prompts = try pipeline.encode(prompt: prompt, negativePrompt: negativePrompt, guidanceScale: guidanceScale)
+            var (noise, generator) = try pipeline.seededNoise(height: height, width: width, seed: seed)
+            var context = pipeline.scheduleContext(height: height, width: width)
+            context.strength = strength
+            context.shiftOverride = shiftOverride ?? context.shiftOverride
+            let schedule = pipeline.scheduler.schedule(steps: steps, context: context)
+            let start = startingLatents(noise: noise, schedule: schedule, scheduler: pipeline.scheduler,
+                                        image: try initImage.map { try pipeline.encode(image: $0) })
+            return try sample(pipeline: pipeline, latents: start, prompts: prompts, schedule: schedule,
+                              guidanceScale: guidanceScale, generator: &generator, onStep: onStep)
+        }
+    }
+}

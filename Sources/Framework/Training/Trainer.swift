@@ -1,0 +1,213 @@
+import Foundation
+
+/// The shared trainer: one loop for every objective and every adapter.
+///
+/// Batch size 1 with gradient accumulation (as DiffSynth-Studio), AdamW, constant learning rate
+/// with optional linear warm-up (DiffSynth's accidental `ConstantLR` — lr/3 for the first five
+/// steps — is deliberately not copied), optional global-norm clipping, a NaN/Inf guard, atomic
+/// checkpoints, `loss.csv`, and exact resume.
+public final class Trainer {
+    public let pipeline: any DiffusionPipeline
+    public let objective: any TrainingObjective
+    public let samples: [TrainingSample]
+    public let configuration: TrainerConfiguration
+    public let cache: TrainingCache
+
+    public init(pipeline: any DiffusionPipeline, objective: any TrainingObjective, samples: [TrainingSample],
+                configuration: TrainerConfiguration, cache: TrainingCache) {
+        self.pipeline = pipeline
+        self.objective = objective
+        self.samples = samples
+        self.configuration = configuration
+        self.cache = cache
+    }
+
+    /// Micro-steps per epoch.
+    public var stepsPerEpoch: Int { samples.count * configuration.datasetRepeat }
+
+    /// Micro-steps of the whole run.
+    public var totalSteps: Int { stepsPerEpoch * configuration.epochs }
+
+    /// Sample indices of `epoch` in training order: a seeded shuffle of the repeated rows,
+    /// recomputable at any time (so resuming needs no saved order).
+    public func order(epoch: Int) -> [Int] {
+        var indices = (0..<stepsPerEpoch).map { $0 % samples.count }
+        guard configuration.shuffle else { return indices }
+        var generator = TorchGenerator(seed: configuration.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        for i in stride(from: indices.count - 1, to: 0, by: -1) {
+            let j = Int(generator.randint(low: 0, high: Int64(i + 1), count: 1)[0])
+            indices.swapAt(i, j)
+        }
+        return indices
+    }
+
+    /// Prepares the trainable parameters (LoRA injection or unfreezing) and runs.
+    ///
+    /// - Parameters:
+    ///   - resumeFrom: an output folder or `training_state.safetensors` of an earlier run with the
+    ///     same settings; training continues from its next step exactly.
+    ///   - onEvent: progress, checkpoints.
+    /// - Returns: the per-step losses of this session.
+    @discardableResult
+    public func run(resumeFrom: URL? = nil, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> [Float] {
+        guard !samples.isEmpty else { throw TrainingError.emptyDataset }
+        for sample in samples { try objective.validate(sample, pipeline: pipeline) }
+        let denoiser = pipeline.denoiser
+        switch configuration.trainable {
+        case .lora(let targets, let rank, let alpha):
+            try LoRA.inject(into: denoiser, targets: targets, rank: rank, alpha: alpha, seed: configuration.seed)
+            if let url = configuration.loraCheckpoint { try loadLoRA(from: url) }
+        case .full:
+            denoiser.unfreeze()
+        }
+        pipeline.gradientCheckpointing = configuration.gradientCheckpointing
+        let parameters = denoiser.trainableParameters()
+        let optimizer = AdamW(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        let fingerprint = configuration.fingerprint(objective: objective.name, rows: samples.count)
+
+        var step = 0, optimizerSteps = 0
+        if let resumeFrom {
+            let (state, weights) = try TrainingCheckpoint.load(from: resumeFrom)
+            for (key, value) in state.fingerprint where fingerprint[key] != value {
+                throw TrainingError.resumeMismatch(setting: key, checkpoint: value, now: fingerprint[key] ?? "unset")
+            }
+            try restore(weights: weights, file: state.weightsFile)
+            try optimizer.load(stateDict: state.optimizer)
+            let byName = Dictionary(parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            for (name, gradient) in state.accumulatedGradients { byName[name]?.value.backward(gradient) }
+            step = state.nextStep
+            optimizerSteps = state.optimizerSteps
+        }
+        try FileManager.default.createDirectory(at: configuration.outputPath, withIntermediateDirectories: true)
+        let log = configuration.csvLog
+            ? try CSVLog(url: configuration.outputPath.appendingPathComponent("loss.csv"), keepingStepsUpTo: resumeFrom == nil ? nil : step)
+            : nil
+        let lastStep = min(totalSteps, configuration.maxSteps ?? totalSteps)
+        onEvent(.started(totalSteps: totalSteps, trainableParameters: parameters.reduce(0) { $0 + $1.value.count },
+                         resumedAt: resumeFrom == nil ? nil : step))
+
+        let accumulation = max(1, configuration.gradientAccumulationSteps)
+        var losses: [Float] = []
+        let sessionStart = Date()
+        var epochOrder: (epoch: Int, indices: [Int]) = (-1, [])
+        while step < lastStep {
+            let stepStart = Date()
+            let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+            if epochOrder.epoch != epoch { epochOrder = (epoch, order(epoch: epoch)) }
+            let sample = samples[epochOrder.indices[position]]
+            let loss = try objective.loss(for: sample, step: step, pipeline: pipeline, cache: cache)
+            let value = loss.item()
+            guard value.isFinite else { throw TrainingError.nonFinite(step: step + 1, row: sample.row.location, what: "the loss") }
+            (accumulation == 1 ? loss : loss / Float(accumulation)).backward()
+            let endOfWindow = (position + 1) % accumulation == 0 || position == stepsPerEpoch - 1
+            if endOfWindow {
+                try clipAndCheck(parameters, step: step + 1, row: sample.row.location)
+                optimizer.learningRate = learningRate(afterSteps: optimizerSteps)
+                optimizer.step()
+                optimizer.zeroGrad()
+                optimizerSteps += 1
+            }
+            step += 1
+            losses.append(value)
+            let elapsed = Date().timeIntervalSince(sessionStart)
+            let rate = Double(losses.count) / max(elapsed, 1e-9)
+            try log?.log(step: step, [("loss", Double(value)), ("lr", Double(optimizer.learningRate)),
+                                      ("seconds", Date().timeIntervalSince(stepStart))])
+            onEvent(.step(TrainingProgress(step: step, totalSteps: totalSteps, epoch: epoch, loss: value,
+                                           learningRate: optimizer.learningRate, stepsPerSecond: rate,
+                                           secondsRemaining: Double(lastStep - step) / rate, row: sample.row.location)))
+            let name: String?
+            if let every = configuration.saveSteps {
+                name = (step % every == 0 || step == totalSteps) ? "step-\(step).safetensors" : nil
+            } else {
+                name = step % stepsPerEpoch == 0 ? "epoch-\(step / stepsPerEpoch - 1).safetensors" : nil
+            }
+            if let name {
+                onEvent(.checkpoint(try save(name: name, nextStep: step, optimizerSteps: optimizerSteps, optimizer: optimizer,
+                                             parameters: parameters, fingerprint: fingerprint)))
+            } else if step == lastStep {
+                // Stopped early (maxSteps): keep a resumable state even between save points.
+                onEvent(.checkpoint(try save(name: "step-\(step).safetensors", nextStep: step, optimizerSteps: optimizerSteps,
+                                             optimizer: optimizer, parameters: parameters, fingerprint: fingerprint)))
+            }
+        }
+        return losses
+    }
+
+    /// Constant learning rate after a linear warm-up of `warmupSteps` optimiser steps.
+    func learningRate(afterSteps optimizerSteps: Int) -> Float {
+        let warmup = configuration.warmupSteps
+        guard warmup > 0, optimizerSteps < warmup else { return configuration.learningRate }
+        return configuration.learningRate * Float(optimizerSteps + 1) / Float(warmup)
+    }
+
+    /// Global-norm clipping (when configured) and the NaN/Inf guard on gradients.
+    private func clipAndCheck(_ parameters: [Parameter], step: Int, row: String) throws {
+        var squares: Double = 0
+        for p in parameters { if let g = p.grad { g.withUnsafeBufferPointer { for x in $0 { squares += Double(x) * Double(x) } } } }
+        guard squares.isFinite else { throw TrainingError.nonFinite(step: step, row: row, what: "the gradient") }
+        guard let maxNorm = configuration.maxGradNorm else { return }
+        let norm = squares.squareRoot()
+        guard norm > Double(maxNorm) else { return }
+        // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6).
+        let factor = Float(Double(maxNorm) / (norm + 1e-6))
+        for p in parameters {
+            guard let g = p.grad else { continue }
+            let scaled = withNoGrad { g * factor }
+            p.zeroGrad()
+            p.value.backward(scaled)
+        }
+    }
+
+    private func save(name: String, nextStep: Int, optimizerSteps: Int, optimizer: AdamW, parameters: [Parameter],
+                      fingerprint: [String: String]) throws -> URL {
+        var gradients: [String: Tensor] = [:]
+        for p in parameters { if let g = p.grad { gradients[p.name] = g } }
+        let state = TrainingCheckpoint.State(nextStep: nextStep, optimizerSteps: optimizerSteps, weightsFile: name,
+                                             fingerprint: fingerprint, optimizer: optimizer.stateDict(), accumulatedGradients: gradients)
+        var metadata = ["family": pipeline.descriptor.family, "task": objective.name]
+        if case .lora(let targets, let rank, let alpha) = configuration.trainable {
+            metadata["lora_rank"] = "\(rank)"
+            metadata["lora_alpha"] = "\(alpha ?? Float(rank))"
+            metadata["lora_target_modules"] = targets.joined(separator: ",")
+        }
+        return try TrainingCheckpoint.save(weights: TrainingCheckpoint.weights(of: pipeline, configuration: configuration), name: name,
+                                           state: state, metadata: metadata, configuration: configuration)
+    }
+
+    /// Puts saved trainable weights back (resume).
+    private func restore(weights: [String: Tensor], file: String) throws {
+        switch configuration.trainable {
+        case .lora: try assignLoRA(LoRAWeights(stateDict: weights, file: file), file: file)
+        case .full:
+            let prefix = configuration.removePrefixInCheckpoint
+            let named = Dictionary(weights.map { (prefix + $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            try pipeline.denoiser.load(from: InMemoryWeights(named), sourceName: file, strict: false)
+        }
+    }
+
+    /// `--lora_checkpoint`: initial values for the injected adapters.
+    private func loadLoRA(from url: URL) throws {
+        let file = try SafetensorsFile(url: url)
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        try assignLoRA(LoRAWeights(stateDict: tensors, file: url.lastPathComponent), file: url.lastPathComponent)
+    }
+
+    private func assignLoRA(_ weights: LoRAWeights, file: String) throws {
+        let adapters = Dictionary(pipeline.denoiser.linearLayers().compactMap { layer in
+            layer.adapters.first { $0.name == "default" }.map { (layer.path, $0) }
+        }, uniquingKeysWith: { a, _ in a })
+        for (path, pair) in weights.layers {
+            guard let adapter = adapters[path] else {
+                throw TrainingError.loraCheckpointMismatch(file: file, reason: "layer '\(path)' is not among the LoRA targets of this run")
+            }
+            guard pair.down.shape == adapter.down.shape, pair.up.shape == adapter.up.shape else {
+                throw TrainingError.loraCheckpointMismatch(
+                    file: file, reason: "layer '\(path)' has lora_A \(pair.down.shape), lora_B \(pair.up.shape); this run expects \(adapter.down.shape), \(adapter.up.shape)")
+            }
+            adapter.down.assign(pair.down)
+            adapter.up.assign(pair.up)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A training loss: what one dataset sample contributes. The trainer owns the loop, optimiser,
+/// checkpoints and logs; objectives only turn a sample into a scalar loss tensor.
+public protocol TrainingObjective {
+    /// The task name, as DiffSynth's `--task` spells it (`direct_distill`, `sft`, …).
+    var name: String { get }
+    /// Checks that a sample has what this objective needs, before training starts.
+    func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws
+    /// The loss for one sample at global micro-step `step` (objectives that draw random numbers
+    /// seed them from the step, so resumed runs draw the same ones).
+    func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor
+}
+
+/// Frozen-encoder outputs kept across epochs: prompt conditionings and VAE latents of target
+/// images are computed once per distinct prompt/image (the text encoders and VAE are frozen, so
+/// the values never change), which makes epochs after the first cost only the denoiser.
+public final class TrainingCache {
+    /// Turns an image file into a `[1, 3, H, W]` tensor in [-1, 1] (the dataset's load, resize
+    /// and crop rules live here).
+    public let loadImage: (URL) throws -> Tensor
+    private var conditionings: [String: Conditioning] = [:]
+    private var latents: [String: Tensor] = [:]
+
+    public init(loadImage: @escaping (URL) throws -> Tensor) {
+        self.loadImage = loadImage
+    }
+
+    /// The encoding of `prompt`, computed without gradients on first use.
+    public func conditioning(_ prompt: String, pipeline: any DiffusionPipeline) throws -> Conditioning {
+        if let cached = conditionings[prompt] { return cached }
+        let value = try withNoGrad { try pipeline.encode(prompt: prompt) }
+        conditionings[prompt] = value
+        return value
+    }
+
+    /// Positive and (when guided) negative conditioning of a sample.
+    public func prompts(for sample: TrainingSample, guidanceScale: Float, pipeline: any DiffusionPipeline) throws -> PromptPair {
+        PromptPair(positive: try conditioning(sample.prompt, pipeline: pipeline),
+                   negative: guidanceScale == 1 ? nil : try conditioning(sample.negativePrompt, pipeline: pipeline))
+    }
+
+    /// The VAE latents of an image file, computed without gradients on first use.
+    public func latents(of url: URL, pipeline: any DiffusionPipeline) throws -> Tensor {
+        if let cached = latents[url.path] { return cached }
+        let value = try withNoGrad { try pipeline.encode(image: try loadImage(url)) }
+        latents[url.path] = value
+        return value
+    }
+}
+
+/// Why an objective cannot use a sample. Each case names the row.
+public enum TrainingDataError: Error, CustomStringConvertible {
+    case missing(row: String, what: String, hint: String)
+    case unsupportedRandomDevice(row: String, device: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let row, let what, let hint): return "\(row): \(what) is required (\(hint))"
+        case .unsupportedRandomDevice(let row, let device):
+            return "\(row): rand_device '\(device)' cannot be reproduced here; only CPU noise (rand_device=cpu) regenerates the teacher's starting noise"
+        }
+    }
+}
