@@ -1,0 +1,71 @@
+import Foundation
+
+/// A model folder in diffusers' layout: `model_index.json` naming the components, one
+/// subfolder per component (`transformer/`, `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
+/// `scheduler/`, …) with its `config.json` and weights.
+public struct DiffusersFolder: Sendable {
+    public let url: URL
+    /// Component name → (library, class name), from `model_index.json`.
+    public let components: [String: (library: String, className: String)]
+    /// `_class_name` of the pipeline, e.g. `QwenImagePipeline`.
+    public let pipelineClass: String
+
+    /// Opens a folder; errors say where we looked and what is missing.
+    public init(_ url: URL) throws {
+        self.url = url
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelFolderError.notFound(path: url.path)
+        }
+        let index = url.appendingPathComponent("model_index.json")
+        guard let data = try? Data(contentsOf: index) else { throw ModelFolderError.missingFile(path: index.path) }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ConfigurationError.invalid(path: index.path, key: "", reason: "not a JSON object")
+        }
+        pipelineClass = object["_class_name"] as? String ?? ""
+        var components: [String: (String, String)] = [:]
+        for (key, value) in object where !key.hasPrefix("_") {
+            if let pair = value as? [Any], pair.count == 2, let library = pair[0] as? String, let className = pair[1] as? String {
+                components[key] = (library, className)
+            }
+        }
+        self.components = components
+    }
+
+    /// The subfolder of `component`, which must exist.
+    public func folder(_ component: String) throws -> URL {
+        let folder = url.appendingPathComponent(component)
+        guard FileManager.default.fileExists(atPath: folder.path) else { throw ModelFolderError.missingComponent(folder: url.path, component: component) }
+        return folder
+    }
+
+    /// The weights of `component` (single file or sharded with an index; `variant` selects e.g. `fp16` files).
+    public func weights(_ component: String, variant: String? = nil) throws -> ShardedSafetensors {
+        try ShardedSafetensors(url: try folder(component), variant: variant)
+    }
+
+    /// `component/config.json` (or `scheduler_config.json`) decoded.
+    public func configuration<T: Decodable>(_ component: String, as type: T.Type, file: String = "config.json") throws -> T {
+        let url = try folder(component).appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelFolderError.missingFile(path: url.path) }
+        return try ConfigurationFile.decode(T.self, from: url)
+    }
+}
+
+/// Why a model folder cannot be used.
+public enum ModelFolderError: Error, CustomStringConvertible {
+    case notFound(path: String)
+    case missingFile(path: String)
+    case missingComponent(folder: String, component: String)
+    case wrongFamily(path: String, found: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path):
+            return "\(path): no such model folder. Download it first, e.g. `huggingface-cli download <repo> --local-dir \(path)` or `modelscope download --model <repo> --local_dir \(path)`"
+        case .missingFile(let path): return "\(path): file not found"
+        case .missingComponent(let folder, let component): return "\(folder): component folder '\(component)/' is missing"
+        case .wrongFamily(let path, let found, let expected): return "\(path): this is a \(found), not a \(expected)"
+        }
+    }
+}
