@@ -1,0 +1,151 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+
+/// `diffsynth dataset`: the first step of Direct Distillation — the teacher draws every
+/// (prompt, seed) at many steps with guidance, and `metadata.csv` records what the student
+/// must reproduce (DiffSynth's columns; `num_inference_steps`/`cfg_scale` are the *student's*).
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset", abstract: "Build a Direct Distillation dataset with a teacher model.",
+        discussion: "Resumable: rows already in metadata.csv are skipped. Each image is written atomically before its row.")
+
+    @OptionGroup var plugins: PluginOptions
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .customLong("prompts"), help: "Prompts: .txt (one per line), .csv or .jsonl with a 'prompt' column (optional 'seed', 'negative_prompt').")
+    var prompts: String
+
+    @Option(name: .customLong("output_path"), help: "Dataset folder (images/ and metadata.csv).")
+    var outputPath: String
+
+    @Option(name: .customLong("teacher_steps"), help: "Teacher sampling steps (default: the family's, e.g. 50).")
+    var teacherSteps: Int?
+
+    @Option(name: .customLong("teacher_cfg_scale"), help: "Teacher guidance (default: the family's, e.g. 4).")
+    var teacherCfgScale: Float?
+
+    @Option(name: .customLong("num_inference_steps"), help: "The student's steps, written to metadata.csv (default: the family's, e.g. 4).")
+    var studentSteps: Int?
+
+    @Option(name: .customLong("cfg_scale"), help: "The student's guidance, written to metadata.csv.")
+    var studentCfgScale: Float = 1
+
+    @Option(name: .customLong("negative_prompt"), help: "Negative prompt of the teacher (rows may override).")
+    var negativePrompt: String = ""
+
+    @Option(name: .customLong("height")) var height: Int?
+    @Option(name: .customLong("width")) var width: Int?
+
+    @Option(name: .customLong("seed"), help: "First seed; rows without a seed get seed, seed+1, … in order.")
+    var seed: Int64 = 0
+
+    @Option(name: .customLong("seeds_per_prompt"), help: "Images per prompt, with consecutive seeds.")
+    var seedsPerPrompt: Int = 1
+
+    @Option(name: .customLong("image_format"), help: "png or jpg.")
+    var imageFormat: String = "png"
+
+    func run() throws {
+        try DiffSynthCommand.report {
+            try plugins.registerAdapters()
+            guard ["png", "jpg"].contains(imageFormat) else { throw ValidationError("--image_format must be png or jpg") }
+            guard seedsPerPrompt >= 1 else { throw ValidationError("--seeds_per_prompt must be at least 1") }
+            let teacher = try model.load()
+            let d = teacher.descriptor
+            let (h, w) = (height ?? d.defaultResolution.height, width ?? d.defaultResolution.width)
+            try teacher.validate(height: h, width: w)
+            let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
+            let student = studentSteps ?? d.student.steps
+            let plan = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: seedsPerPrompt,
+                                           negativePrompt: negativePrompt)
+            let folder = URL(fileURLWithPath: outputPath)
+            let metadata = try DatasetMetadataWriter(folder: folder, includeNegativePrompt: plan.contains { !$0.negativePrompt.isEmpty })
+            let progress = Progress("teacher images", total: plan.count)
+            for (index, item) in plan.enumerated() {
+                let name = String(format: "images/%06d.%@", index, imageFormat)
+                if metadata.contains(image: name) { progress.update(index + 1); continue }
+                let latents = try Sampler.generate(pipeline: teacher, prompt: item.prompt, negativePrompt: item.negativePrompt,
+                                                   height: h, width: w, seed: UInt64(bitPattern: item.seed),
+                                                   steps: settings.steps, guidanceScale: settings.guidanceScale)
+                let image = try RGBImage(tensor: try withNoGrad { try teacher.decode(latents: latents) })
+                try image.write(to: folder.appendingPathComponent(name), format: ImageFormat(path: name))
+                try metadata.append(image: name, prompt: item.prompt, negativePrompt: item.negativePrompt, seed: item.seed,
+                                    steps: student, cfgScale: studentCfgScale)
+                progress.update(index + 1)
+            }
+            print(folder.appendingPathComponent("metadata.csv").path)
+        }
+    }
+}
+
+/// Prompts (with seeds) to draw, from a .txt, .csv or .jsonl file.
+struct PromptList {
+    struct Item { let prompt: String; let seed: Int64; let negativePrompt: String }
+
+    static func load(_ url: URL, firstSeed: Int64, seedsPerPrompt: Int, negativePrompt: String) throws -> [Item] {
+        var rows: [(prompt: String, seed: Int64?, negative: String?)] = []
+        if url.pathExtension.lowercased() == "txt" {
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw DatasetError.unreadable(file: url.path, reason: "not readable UTF-8 text") }
+            rows = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { ($0, nil, nil) }
+        } else {
+            let metadata = try Metadata(contentsOf: url)
+            guard metadata.columns.contains("prompt") else { throw DatasetError.missingColumn(file: url.lastPathComponent, column: "prompt") }
+            rows = try metadata.rows.map { row in
+                let seed: Int64? = try row.fields["seed"].flatMap { text in
+                    guard let value = Int64(text) else {
+                        throw DatasetError.invalidValue(row: row.location, column: "seed", value: text, expected: "an integer")
+                    }
+                    return value
+                }
+                return (try row.require("prompt"), seed, row.fields["negative_prompt"])
+            }
+        }
+        guard !rows.isEmpty else { throw DatasetError.malformed(file: url.lastPathComponent, line: 1, reason: "no prompts") }
+        var items: [Item] = []
+        var next = firstSeed
+        for row in rows {
+            for k in 0..<seedsPerPrompt {
+                let seed = row.seed.map { $0 &+ Int64(k) } ?? next
+                next = next &+ 1
+                items.append(Item(prompt: row.prompt, seed: seed, negativePrompt: row.negative ?? negativePrompt))
+            }
+        }
+        return items
+    }
+}
+
+/// Appends rows to a dataset's `metadata.csv`, one flushed line per image, after the image is on disk.
+final class DatasetMetadataWriter {
+    private let url: URL
+    private var images: Set<String> = []
+    private let includeNegativePrompt: Bool
+
+    init(folder: URL, includeNegativePrompt: Bool) throws {
+        url = folder.appendingPathComponent("metadata.csv")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("images"), withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: url.path) {
+            let existing = try Metadata(contentsOf: url)
+            images = Set(existing.rows.compactMap { $0.fields["image"] })
+            self.includeNegativePrompt = existing.columns.contains("negative_prompt")
+        } else {
+            self.includeNegativePrompt = includeNegativePrompt
+            var header = ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale"]
+            if includeNegativePrompt { header.append("negative_prompt") }
+            try AtomicFile.write(Data((CSV.line(header) + "\n").utf8), to: url)
+        }
+    }
+
+    func contains(image: String) -> Bool { images.contains(image) }
+
+    func append(image: String, prompt: String, negativePrompt: String, seed: Int64, steps: Int, cfgScale: Float) throws {
+        var fields = [image, prompt, String(seed), "cpu", String(steps), cfgScale == cfgScale.rounded() ? String(Int(cfgScale)) : String(cfgScale)]
+        if includeNegativePrompt { fields.append(negativePrompt) }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((CSV.line(fields) + "\n").utf8))
+        try handle.synchronize()
+        images.insert(image)
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+
+/// `diffsynth eval`: the student against the teacher on held-out prompts and seeds.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Compare a distilled student with its teacher (MSE, PSNR, SSIM) and draw a grid.",
+        discussion: "grid.png: one row per prompt; columns teacher, student before, student after (at --grid_steps), then teacher baselines.")
+
+    @OptionGroup var plugins: PluginOptions
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .customLong("teacher_model"), help: "The teacher's folder when it is not the base model (e.g. another family).")
+    var teacherModel: String?
+    @Option(name: .customLong("lora_path"), help: "The distilled LoRA: 'student after' = base + LoRA.")
+    var loraPath: String?
+    @Option(name: .customLong("student_checkpoint"), help: "A fully fine-tuned denoiser state dict: 'student after' = base with these weights.")
+    var studentCheckpoint: String?
+    @Option(name: .customLong("prompts"), help: "Held-out prompts: .txt, .csv or .jsonl (optional seed column).")
+    var prompts: String
+    @Option(name: .customLong("seed"), help: "First seed for prompts without one.")
+    var seed: Int64 = 1_000_000
+    @Option(name: .customLong("steps"), help: "Student step counts to evaluate.")
+    var steps: String = "1,2,4,8"
+    @Option(name: .customLong("cfg_scale"), help: "Student guidance.")
+    var cfgScale: Float = 1
+    @Option(name: .customLong("teacher_steps")) var teacherSteps: Int?
+    @Option(name: .customLong("teacher_cfg_scale")) var teacherCfgScale: Float?
+    @Option(name: .customLong("baseline_teacher_steps"), help: "Also sample the teacher at these step counts (with its guidance) as baselines.")
+    var baselineTeacherSteps: String = ""
+    @Option(name: .customLong("grid_steps"), help: "The student step count shown in the grid.")
+    var gridSteps: Int = 4
+    @Option(name: .customLong("height")) var height: Int?
+    @Option(name: .customLong("width")) var width: Int?
+    @Option(name: .customLong("output_path")) var outputPath: String = "eval"
+
+    func run() throws {
+        try DiffSynthCommand.report {
+            try plugins.registerAdapters()
+            let stepList = try parseList(steps, flag: "--steps")
+            let baselines = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
+            let before = try model.load()
+            let after = try model.load()
+            if let loraPath { try applyLoRA(loraPath, scale: 1, to: after) }
+            if let studentCheckpoint {
+                try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
+            }
+            if loraPath == nil && studentCheckpoint == nil { note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'") }
+            let teacher = try teacherModel.map { try ModelOptions.parse(["--model", $0]).load() } ?? before
+            let d = teacher.descriptor
+            let teacherSettings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
+            let (h, w) = (height ?? before.descriptor.defaultResolution.height, width ?? before.descriptor.defaultResolution.width)
+            try teacher.validate(height: h, width: w)
+            try before.validate(height: h, width: w)
+            let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: "")
+                .map { DistillationEvaluation.Case(prompt: $0.prompt, negativePrompt: $0.negativePrompt, seed: UInt64(bitPattern: $0.seed)) }
+            var variants: [DistillationEvaluation.Variant] = []
+            for s in stepList {
+                variants.append(.init(label: "student before", pipeline: before, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+                variants.append(.init(label: "student after", pipeline: after, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+            }
+            for s in baselines {
+                variants.append(.init(label: "teacher", pipeline: teacher, settings: SamplingSettings(steps: s, guidanceScale: teacherSettings.guidanceScale)))
+            }
+            let progress = Progress("samples", total: cases.count * (variants.count + 1))
+            var done = 0
+            let (reference, results) = try DistillationEvaluation.run(
+                teacher: .init(label: "teacher", pipeline: teacher, settings: teacherSettings), variants: variants, cases: cases,
+                height: h, width: w) { _, _ in done += 1; progress.update(done) }
+            let folder = URL(fileURLWithPath: outputPath)
+            try EvaluationReport.write(reference: reference, results: results, cases: cases, gridSteps: gridSteps, to: folder)
+            print(EvaluationReport.table(reference: reference, results: results))
+            print("wrote \(folder.appendingPathComponent("metrics.csv").path) and \(folder.appendingPathComponent("grid.png").path)")
+        }
+    }
+
+    private func parseList(_ text: String, flag: String) throws -> [Int] {
+        try text.split(separator: ",").map {
+            guard let value = Int($0.trimmingCharacters(in: .whitespaces)), value > 0 else { throw ValidationError("\(flag): '\($0)' is not a positive integer") }
+            return value
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+
+/// `diffsynth generate`: prompt(s) → images.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate images from prompts.")
+
+    @OptionGroup var plugins: PluginOptions
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .customLong("prompt"), help: "The prompt; repeat for several images.")
+    var prompts: [String]
+
+    @Option(name: .customLong("negative_prompt"), help: "Negative prompt for classifier-free guidance.")
+    var negativePrompt: String = ""
+
+    @Option(name: .customLong("seed"), help: "Seed of the initial noise (torch.manual_seed semantics); image i uses seed + i.")
+    var seed: Int64 = 0
+
+    @Option(name: .customLong("rand_device"), help: "Where the noise is drawn; only cpu is reproducible here.")
+    var randDevice: String = "cpu"
+
+    @Option(name: .customLong("num_inference_steps"), help: "Sampling steps (default: the family's teacher steps).")
+    var steps: Int?
+
+    @Option(name: .customLong("cfg_scale"), help: "Guidance scale; 1 disables guidance (default: the family's teacher guidance).")
+    var cfgScale: Float?
+
+    @Option(name: .customLong("height"), help: "Image height (default: the family's default).")
+    var height: Int?
+
+    @Option(name: .customLong("width"), help: "Image width (default: the family's default).")
+    var width: Int?
+
+    @Option(name: .customLong("lora_path"), help: "A LoRA file to apply (DiffSynth, peft or kohya key names).")
+    var loraPath: String?
+
+    @Option(name: .customLong("lora_alpha"), help: "Scale of the LoRA.")
+    var loraAlpha: Float = 1
+
+    @Option(name: .customLong("output"), help: "Output image (.png or .jpg); with several prompts, -N is appended before the extension.")
+    var output: String = "image.png"
+
+    func run() throws {
+        try DiffSynthCommand.report {
+            try plugins.registerAdapters()
+            try checkRandomDevice(randDevice)
+            let pipeline = try model.load()
+            if let loraPath { try applyLoRA(loraPath, scale: loraAlpha, to: pipeline) }
+            let d = pipeline.descriptor
+            let (h, w) = (height ?? d.defaultResolution.height, width ?? d.defaultResolution.width)
+            try pipeline.validate(height: h, width: w)
+            let settings = SamplingSettings(steps: steps ?? d.teacher.steps, guidanceScale: cfgScale ?? d.teacher.guidanceScale)
+            for (index, prompt) in prompts.enumerated() {
+                let progress = Progress("image \(index + 1)/\(prompts.count)", total: settings.steps)
+                let latents = try Sampler.generate(pipeline: pipeline, prompt: prompt, negativePrompt: negativePrompt, height: h, width: w,
+                                                   seed: UInt64(bitPattern: seed &+ Int64(index)), steps: settings.steps,
+                                                   guidanceScale: settings.guidanceScale) { progress.update($0.step + 1) }
+                let image = try RGBImage(tensor: try withNoGrad { try pipeline.decode(latents: latents) })
+                let url = outputURL(index: index)
+                try image.write(to: url, format: ImageFormat(path: url.path))
+                print(url.path)
+            }
+        }
+    }
+
+    private func outputURL(index: Int) -> URL {
+        let url = URL(fileURLWithPath: output)
+        guard prompts.count > 1 else { return url }
+        let stem = url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent("\(stem)-\(index).\(url.pathExtension)")
+    }
+}
+
+/// Applies a LoRA file to a pipeline's denoiser (hot, reversible, scaled).
+func applyLoRA(_ path: String, scale: Float, to pipeline: any DiffusionPipeline) throws {
+    let file = try SafetensorsFile(url: URL(fileURLWithPath: path))
+    var tensors: [String: Tensor] = [:]
+    for name in file.names { tensors[name] = try file.tensor(name) }
+    try LoRA.attach(try LoRAWeights(stateDict: tensors, file: path), to: pipeline.denoiser, scale: scale)
+}

@@ -1,0 +1,249 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+
+/// `diffsynth train`: the shared trainer, with DiffSynth-Studio's `train.py` flag names, so its
+/// shell scripts run with `accelerate launch examples/…/train.py` replaced by `diffsynth train`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train with Direct Distillation (offline or online) or supervised fine-tuning.",
+        discussion: """
+        Tasks: direct_distill (teacher images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk), sft.
+        Step counts, checkpoint names (step-N / epoch-K .safetensors) and loss.csv follow DiffSynth-Studio.
+        """)
+
+    @OptionGroup var plugins: PluginOptions
+    @OptionGroup var model: ModelOptions
+
+    // Data
+    @Option(name: .customLong("dataset_base_path"), help: "Folder that image paths in the metadata are relative to.")
+    var datasetBasePath: String = ""
+    @Option(name: .customLong("dataset_metadata_path"), help: "metadata.csv / .json / .jsonl.")
+    var datasetMetadataPath: String?
+    @Option(name: .customLong("data_file_keys"), help: "Columns holding file paths.")
+    var dataFileKeys: String = "image,video"
+    @Option(name: .customLong("extra_inputs"), help: "Columns passed to the pipeline, e.g. seed,rand_device,num_inference_steps,cfg_scale.")
+    var extraInputs: String?
+    @Option(name: .customLong("height"), help: "Fixed training height (images are resized/cropped to it).")
+    var height: Int?
+    @Option(name: .customLong("width"), help: "Fixed training width.")
+    var width: Int?
+    @Option(name: .customLong("max_pixels"), help: "Dynamic resolution: images larger than this are scaled down.")
+    var maxPixels: Int = 1_048_576
+    @Option(name: .customLong("dataset_repeat"), help: "Times each row appears per epoch.")
+    var datasetRepeat: Int = 1
+    @Option(name: .customLong("dataset_num_workers"), help: "Accepted for compatibility; images load in-process and their encodings are cached.")
+    var datasetNumWorkers: Int = 0
+
+    // Optimisation
+    @Option(name: .customLong("learning_rate")) var learningRate: Float = 1e-4
+    @Option(name: .customLong("weight_decay")) var weightDecay: Float = 0.01
+    @Option(name: .customLong("num_epochs")) var numEpochs: Int = 1
+    @Option(name: .customLong("gradient_accumulation_steps")) var gradientAccumulationSteps: Int = 1
+    @Option(name: .customLong("warmup_steps"), help: "Linear warm-up over this many optimiser steps (DiffSynth's lr/3-for-5-steps quirk is not copied).")
+    var warmupSteps: Int = 0
+    @Option(name: .customLong("max_grad_norm"), help: "Clip the global gradient norm.")
+    var maxGradNorm: Float?
+    @Option(name: .customLong("seed"), help: "Seed of the data order and of SFT's timestep/noise draws.")
+    var seed: UInt64 = 0
+    @Option(name: .customLong("max_steps"), help: "Stop after this many steps (resumable).")
+    var maxSteps: Int?
+
+    // What to train
+    @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online or sft.")
+    var task: String = "sft"
+    @Option(name: .customLong("trainable_models"), help: "Train these models fully: dit / unet / transformer / denoiser.")
+    var trainableModels: String?
+    @Option(name: .customLong("lora_base_model"), help: "Inject LoRA into this model: dit / unet / transformer / denoiser.")
+    var loraBaseModel: String?
+    @Option(name: .customLong("lora_target_modules"), help: "Comma list of layer-name suffixes; empty = the family's defaults.")
+    var loraTargetModules: String = "q,k,v,o,ffn.0,ffn.2"
+    @Option(name: .customLong("lora_rank")) var loraRank: Int = 32
+    @Option(name: .customLong("lora_alpha"), help: "LoRA alpha (default: the rank, scale 1, as DiffSynth).")
+    var loraAlpha: Float?
+    @Option(name: .customLong("lora_checkpoint"), help: "Initial LoRA weights.")
+    var loraCheckpoint: String?
+    @Option(name: .customLong("lora_format"), help: "Saved LoRA key names: diffsynth (…lora_A.default.weight) or peft (…lora_A.weight).")
+    var loraFormat: String = "diffsynth"
+    @Option(name: .customLong("preset_lora_path"), help: "A LoRA fused into the base model before training.")
+    var presetLoraPath: String?
+    @Option(name: .customLong("preset_lora_model"), help: "The model the preset LoRA is fused into.")
+    var presetLoraModel: String?
+    @Flag(name: .customLong("use_gradient_checkpointing")) var useGradientCheckpointing = false
+
+    // Direct Distillation
+    @Option(name: .customLong("student_shift"), help: "Student schedule shift: 'inference' (the resolution's own, default) or a fixed mu such as 0.8 (DiffSynth).")
+    var studentShift: String = "inference"
+    @Option(name: .customLong("teacher_model"), help: "direct_distill_online: the teacher's model folder (any family).")
+    var teacherModel: String?
+    @Option(name: .customLong("teacher_tiny"), help: "direct_distill_online: a built-in tiny teacher of this family.")
+    var teacherTiny: String?
+    @Option(name: .customLong("teacher_steps")) var teacherSteps: Int?
+    @Option(name: .customLong("teacher_cfg_scale")) var teacherCfgScale: Float?
+
+    // Output
+    @Option(name: .customLong("output_path")) var outputPath: String = "./models"
+    @Option(name: .customLong("remove_prefix_in_ckpt"), help: "Removed from saved names (ours are already relative to the denoiser).")
+    var removePrefixInCkpt: String = "pipe.dit."
+    @Option(name: .customLong("save_steps"), help: "Save every N steps; default once per epoch.")
+    var saveSteps: Int?
+    @Option(name: .customLong("save_dtype"), help: "f32, bf16 or f16.")
+    var saveDType: String = "f32"
+    @Flag(name: .customLong("enable_csv_log"), help: "Write loss.csv (always on; accepted for compatibility).")
+    var enableCsvLog = false
+    @Option(name: .customLong("resume_from_checkpoint"), help: "An output folder or training_state.safetensors to continue exactly; or a full-model .safetensors to start from.")
+    var resumeFromCheckpoint: String?
+
+    // Accepted, no effect in a single CPU process
+    @Flag(name: .customLong("find_unused_parameters"), help: "Accepted for compatibility (no DDP here).") var findUnusedParameters = false
+    @Flag(name: .customLong("initialize_model_on_cpu"), help: "Accepted for compatibility (everything is on the CPU).") var initializeModelOnCPU = false
+    @Option(name: .customLong("tokenizer_path"), help: "Tokenizer folder, if not the model folder's tokenizer/.") var tokenizerPath: String?
+
+    // Rejected: say why
+    @Option(name: .customLong("fp8_models")) var fp8Models: String?
+    @Option(name: .customLong("offload_models")) var offloadModels: String?
+    @Option(name: .customLong("quant_options")) var quantOptions: String?
+    @Option(name: .customLong("customized_optimizer")) var customizedOptimizer: String?
+    @Option(name: .customLong("cpu_offload_split_threshold")) var cpuOffloadSplitThreshold: String?
+    @Flag(name: .customLong("enable_model_cpu_offload")) var enableModelCPUOffload = false
+    @Flag(name: .customLong("enable_optimizer_cpu_offload")) var enableOptimizerCPUOffload = false
+    @Flag(name: .customLong("use_gradient_checkpointing_offload")) var useGradientCheckpointingOffload = false
+    @Flag(name: .customLong("enable_tensorboard_log")) var enableTensorboardLog = false
+    @Flag(name: .customLong("enable_swanlab_log")) var enableSwanlabLog = false
+    @Flag(name: .customLong("enable_wandb_log")) var enableWandbLog = false
+    @Flag(name: .customLong("align_to_opensource_format")) var alignToOpensourceFormat = false
+    @Flag(name: .customLong("zero_cond_t")) var zeroCondT = false
+
+    func validate() throws {
+        let rejected: [(Bool, String, String)] = [
+            (fp8Models != nil, "--fp8_models", "FP8 storage is a GPU memory saver; weights are widened to float32 on load here"),
+            (offloadModels != nil, "--offload_models", "disk offload belongs to split training, which is unnecessary here (encoder outputs are cached in memory)"),
+            (quantOptions != nil, "--quant_options", "quantised base models are not supported; weights are float32"),
+            (customizedOptimizer != nil, "--customized_optimizer", "only AdamW (PyTorch semantics) is available"),
+            (cpuOffloadSplitThreshold != nil, "--cpu_offload_split_threshold", "everything already runs on the CPU"),
+            (enableModelCPUOffload, "--enable_model_cpu_offload", "everything already runs on the CPU"),
+            (enableOptimizerCPUOffload, "--enable_optimizer_cpu_offload", "everything already runs on the CPU"),
+            (useGradientCheckpointingOffload, "--use_gradient_checkpointing_offload", "activations already live in CPU memory; use --use_gradient_checkpointing"),
+            (enableTensorboardLog, "--enable_tensorboard_log", "only the CSV log (loss.csv) is available"),
+            (enableSwanlabLog, "--enable_swanlab_log", "only the CSV log (loss.csv) is available"),
+            (enableWandbLog, "--enable_wandb_log", "only the CSV log (loss.csv) is available"),
+            (alignToOpensourceFormat, "--align_to_opensource_format", "kohya-format export is not implemented; use --lora_format peft for diffusers/ComfyUI"),
+            (zeroCondT, "--zero_cond_t", "it applies to Qwen-Image-Edit-2511 only"),
+        ]
+        if let (_, flag, why) = rejected.first(where: { $0.0 }) { throw ValidationError("\(flag) is not supported: \(why)") }
+        if task.contains(":") {
+            throw ValidationError("--task \(task): two-stage split training is not needed here — frozen text-encoder and VAE outputs are cached in memory; use --task \(task.split(separator: ":")[0])")
+        }
+        guard ["direct_distill", "direct_distill_online", "sft"].contains(task) else {
+            throw ValidationError("--task \(task) is not one of direct_distill, direct_distill_online, sft")
+        }
+        guard (trainableModels == nil) != (loraBaseModel == nil) else {
+            throw ValidationError("choose exactly one of --lora_base_model (LoRA) and --trainable_models (full fine-tuning)")
+        }
+        for (flag, value) in [("--trainable_models", trainableModels), ("--lora_base_model", loraBaseModel)] {
+            if let value, !["dit", "unet", "transformer", "denoiser"].contains(value) {
+                throw ValidationError("\(flag) \(value): only the denoiser (dit / unet / transformer / denoiser) can be trained")
+            }
+        }
+        if task == "direct_distill_online" && teacherModel == nil && teacherTiny == nil {
+            throw ValidationError("--task direct_distill_online needs --teacher_model FOLDER or --teacher_tiny FAMILY")
+        }
+        if task != "direct_distill_online" && datasetMetadataPath == nil { throw ValidationError("--dataset_metadata_path is required") }
+        if (height == nil) != (width == nil) { throw ValidationError("give both --height and --width, or neither") }
+        guard ["f32", "bf16", "f16"].contains(saveDType) else { throw ValidationError("--save_dtype must be f32, bf16 or f16") }
+        guard ["diffsynth", "peft"].contains(loraFormat) else { throw ValidationError("--lora_format must be diffsynth or peft") }
+        if studentShift != "inference" && Float(studentShift) == nil { throw ValidationError("--student_shift must be 'inference' or a number") }
+        for (flag, value) in [("--dataset_repeat", datasetRepeat), ("--num_epochs", numEpochs), ("--gradient_accumulation_steps", gradientAccumulationSteps), ("--lora_rank", loraRank)] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1")
+        }
+    }
+
+    func run() throws {
+        try DiffSynthCommand.report {
+            try plugins.registerAdapters()
+            let pipeline = try model.load()
+            if let presetLoraPath {
+                try applyLoRA(presetLoraPath, scale: 1, to: pipeline)
+                LoRA.fuse(pipeline.denoiser)
+            }
+            if let resume = resumeFromCheckpoint, resume.hasSuffix(".safetensors"), !resume.hasSuffix("training_state.safetensors") {
+                // DiffSynth's meaning: a full-model state dict to start from.
+                try pipeline.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: resume)), sourceName: resume, strict: false) {
+                    $0.hasPrefix(removePrefixInCkpt) ? String($0.dropFirst(removePrefixInCkpt.count)) : $0
+                }
+            }
+            let objective = try makeObjective(for: pipeline)
+            let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
+            let samples = try loadSamples(pipeline: pipeline)
+            if task != "sft" { images.warnAboutResizing(samples) }
+            var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
+            configuration.learningRate = learningRate
+            configuration.weightDecay = weightDecay
+            configuration.epochs = numEpochs
+            configuration.datasetRepeat = datasetRepeat
+            configuration.gradientAccumulationSteps = gradientAccumulationSteps
+            configuration.warmupSteps = warmupSteps
+            configuration.maxGradNorm = maxGradNorm
+            configuration.saveSteps = saveSteps
+            configuration.seed = seed
+            configuration.gradientCheckpointing = useGradientCheckpointing
+            configuration.loraKeyFormat = loraFormat == "peft" ? .peft : .diffSynth
+            configuration.saveDType = SafetensorsDType(rawValue: saveDType.uppercased()) ?? .f32
+            configuration.loraCheckpoint = loraCheckpoint.map { URL(fileURLWithPath: $0) }
+            configuration.maxSteps = maxSteps
+            let trainer = Trainer(pipeline: pipeline, objective: objective, samples: samples, configuration: configuration,
+                                  cache: TrainingCache(loadImage: images.load))
+            let resume = resumeFromCheckpoint.flatMap { $0.hasSuffix(".safetensors") && !$0.hasSuffix("training_state.safetensors") ? nil : URL(fileURLWithPath: $0) }
+            var progress: Progress?
+            try trainer.run(resumeFrom: resume) { event in
+                switch event {
+                case .started(let total, let parameters, let resumedAt):
+                    note("training \(parameters) parameters for \(total) steps (\(samples.count) rows × \(datasetRepeat) × \(numEpochs) epochs)"
+                         + (resumedAt.map { ", resuming at step \($0 + 1)" } ?? ""))
+                    progress = Progress("train", total: total)
+                case .step(let p):
+                    progress?.update(p.step, String(format: "loss %.6f", p.loss))
+                case .checkpoint(let url):
+                    note("saved \(url.path)")
+                }
+            }
+        }
+    }
+
+    private func trainable(for pipeline: any DiffusionPipeline) throws -> TrainerConfiguration.Trainable {
+        if trainableModels != nil { return .full }
+        let targets = loraTargetModules.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return .lora(targets: targets.isEmpty ? pipeline.descriptor.defaultLoRATargets : targets, rank: loraRank, alpha: loraAlpha)
+    }
+
+    private func makeObjective(for pipeline: any DiffusionPipeline) throws -> any TrainingObjective {
+        let shift: DirectDistillLoss.StudentShift = Float(studentShift).map { .fixed($0) } ?? .inference
+        switch task {
+        case "direct_distill": return DirectDistillLoss(studentShift: shift)
+        case "direct_distill_online":
+            var teacherOptions = try ModelOptions.parse(teacherModel.map { ["--model", $0] } ?? ["--tiny", teacherTiny!])
+            teacherOptions.variant = model.variant
+            let teacher = try teacherOptions.load()
+            let d = teacher.descriptor
+            let (h, w) = (height ?? pipeline.descriptor.defaultResolution.height, width ?? pipeline.descriptor.defaultResolution.width)
+            return OnlineDirectDistillLoss(teacher: teacher,
+                                           teacherSettings: SamplingSettings(steps: teacherSteps ?? d.teacher.steps,
+                                                                             guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale),
+                                           height: h, width: w, cacheDirectory: URL(fileURLWithPath: outputPath).appendingPathComponent("teacher_cache"),
+                                           student: DirectDistillLoss(studentShift: shift))
+        default: return SupervisedLoss(seed: seed)
+        }
+    }
+
+    private func loadSamples(pipeline: any DiffusionPipeline) throws -> [TrainingSample] {
+        // The online teacher makes the images, so the metadata needs no file columns.
+        let keys = task == "direct_distill_online" ? [] : dataFileKeys.split(separator: ",").map(String.init)
+        let extras = (extraInputs ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let path = datasetMetadataPath else {
+            throw ValidationError("--task direct_distill_online still needs --dataset_metadata_path with prompt and seed columns")
+        }
+        return try TrainingDataset.load(metadata: URL(fileURLWithPath: path),
+                                        basePath: URL(fileURLWithPath: datasetBasePath.isEmpty ? "." : datasetBasePath),
+                                        dataFileKeys: keys, extraInputs: extras)
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+
+/// How a command names its model: a folder (`--model`), DiffSynth-Studio's
+/// `--model_id_with_origin_paths` / `--model_paths`, or a built-in tiny model (`--tiny FAMILY`).
+struct ModelOptions: ParsableArguments {
+    @Option(name: .customLong("model"), help: "A diffusers-format model folder (e.g. ./models/Qwen/Qwen-Image).")
+    var model: String?
+
+    @Option(name: .customLong("model_id_with_origin_paths"),
+            help: "DiffSynth-Studio style 'Qwen/Qwen-Image:transformer/*.safetensors,…': the model id is looked up under --models_dir.")
+    var modelIdWithOriginPaths: String?
+
+    @Option(name: .customLong("model_paths"), help: "DiffSynth-Studio style JSON list of weight files inside one diffusers folder.")
+    var modelPaths: String?
+
+    @Option(name: .customLong("models_dir"), help: "Where model ids are looked up (DiffSynth downloads into ./models).")
+    var modelsDirectory: String = ProcessInfo.processInfo.environment["DIFFSYNTH_MODEL_BASE_PATH"] ?? "./models"
+
+    @Option(name: .customLong("tiny"), help: "Use the built-in tiny random-weight model of this family instead of a folder.")
+    var tinyFamily: String?
+
+    @Option(name: .customLong("tiny_seed"), help: "Seed of the tiny model's weights.")
+    var tinySeed: UInt64 = 0
+
+    @Option(name: .customLong("variant"), help: "Weight file variant, e.g. fp16.")
+    var variant: String?
+
+    /// The model folder these options name, nil for `--tiny`.
+    func folder() throws -> URL? {
+        if tinyFamily != nil { return nil }
+        if let model { return URL(fileURLWithPath: model) }
+        if let spec = modelIdWithOriginPaths {
+            let ids = Set(spec.split(separator: ",").map { String($0.split(separator: ":").first ?? "") })
+            guard ids.count == 1, let id = ids.first, !id.isEmpty else {
+                throw ValidationError("--model_id_with_origin_paths: all entries must name one model id, got \(ids.sorted())")
+            }
+            return URL(fileURLWithPath: modelsDirectory).appendingPathComponent(id)
+        }
+        if let paths = modelPaths {
+            guard let data = paths.data(using: .utf8), let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
+                throw ValidationError("--model_paths: expected a JSON list of file paths")
+            }
+            let files = list.flatMap { ($0 as? [String]) ?? [($0 as? String) ?? ""] }
+            // Every file must sit inside one diffusers folder: walk up to model_index.json.
+            var roots = Set<String>()
+            for file in files {
+                var url = URL(fileURLWithPath: file).deletingLastPathComponent()
+                while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("model_index.json").path) {
+                    url.deleteLastPathComponent()
+                }
+                guard url.path != "/" else { throw ValidationError("--model_paths: \(file) is not inside a diffusers folder with model_index.json") }
+                roots.insert(url.path)
+            }
+            guard roots.count == 1, let root = roots.first else { throw ValidationError("--model_paths: files come from several model folders \(roots.sorted())") }
+            return URL(fileURLWithPath: root)
+        }
+        throw ValidationError("name a model with --model FOLDER, --model_id_with_origin_paths, --model_paths, or --tiny FAMILY")
+    }
+
+    /// Loads the model.
+    func load(noisePrecision: NoisePrecision? = nil) throws -> any DiffusionPipeline {
+        if let family = tinyFamily { return try AdapterRegistry.shared.adapter(family: family).tiny(seed: tinySeed) }
+        let folder = try folder()!
+        let adapter = try AdapterRegistry.shared.detect(folder: folder)
+        return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: noisePrecision))
+    }
+}
+
+/// `--rand_device`: only CPU noise can be reproduced.
+func checkRandomDevice(_ device: String) throws {
+    guard device == "cpu" else {
+        throw ValidationError("--rand_device \(device): only cpu noise is reproducible here (it equals torch.randn on CPU bit for bit)")
+    }
+}
