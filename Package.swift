@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "DiffSynth", targets: ["DiffSynth"]),
         /// The same framework as a shared library, so out-of-tree adapter plugins link the one copy the host uses.
         .library(name: "DiffSynthDynamic", type: .dynamic, targets: ["DiffSynth"]),
+        .library(name: "QwenImage", targets: ["QwenImage"]),
+        .library(name: "SDXL", targets: ["SDXL"]),
         .executable(name: "diffsynth-bench", targets: ["EngineBenchmark"]),
     ],
     dependencies: [
@@ -24,6 +26,8 @@ let package = Package(
             path: "Sources/Framework",
             exclude: ["CBLAS", "CJPEG"]
         ),
+        .target(name: "QwenImage", dependencies: ["DiffSynth"], path: "Sources/Adapters/QwenImage"),
+        .target(name: "SDXL", dependencies: ["DiffSynth"], path: "Sources/Adapters/SDXL"),
         .executableTarget(
             name: "EngineBenchmark",
             dependencies: ["DiffSynth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -35,5 +39,7 @@ let package = Package(
             path: "Tests/DiffSynthTests",
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "QwenImageTests", dependencies: ["QwenImage", "DiffSynth"], path: "Tests/QwenImageTests"),
+        .testTarget(name: "SDXLTests", dependencies: ["SDXL", "DiffSynth"], path: "Tests/SDXLTests"),
     ]
 )

@@ -1,0 +1,114 @@
+import DiffSynth
+import Foundation
+
+extension QwenImagePipeline {
+    /// The component folders of a Qwen-Image model in diffusers' layout.
+    public static let components = ["scheduler", "text_encoder", "tokenizer", "transformer", "vae"]
+
+    /// The class `model_index.json` must name for each network component.
+    static let componentClasses = ["transformer": "QwenImageTransformer2DModel", "vae": "AutoencoderKLQwenImage",
+                                   "text_encoder": "Qwen2_5_VLForConditionalGeneration"]
+
+    /// Whether `folder` looks like a Qwen-Image model (its `model_index.json` names `QwenImagePipeline`).
+    public static func canLoad(_ folder: URL) -> Bool {
+        (try? DiffusersFolder(folder))?.pipelineClass == "QwenImagePipeline"
+    }
+
+    /// Loads a model folder laid out exactly as `Qwen/Qwen-Image` ships (and as diffusers'
+    /// `save_pretrained` writes): `model_index.json`, `transformer/` (sharded with an index),
+    /// `text_encoder/` (sharded with an index), `vae/`, `tokenizer/`, `scheduler/`.
+    ///
+    /// Everything is checked before anything is computed or read in bulk: the pipeline and component
+    /// classes, every config, and every checkpoint's tensor names, shapes and element types against
+    /// the model (strictly: no parameter may be missing, no tensor left over — except the text
+    /// encoder's `visual.*` and `lm_head.*`, which text-to-image never uses and which are skipped
+    /// without being read). Only then are the weights read, one tensor at a time, BF16/F16 widened to
+    /// Float32.
+    ///
+    /// - Parameters:
+    ///   - tokenizer: the Qwen2 tokenizer of `tokenizer/` (tokenizers live in the framework's text module).
+    ///   - scheduler: the schedule to sample and train with; nil builds the folder's own from
+    ///     `scheduler/scheduler_config.json` (``DiffSynth/SchedulerConfiguration``).
+    ///   - options: `variant` selects e.g. `*.fp16.safetensors` files; `noisePrecision` overrides how
+    ///     seeded noise is drawn (default diffusers' float32).
+    ///   - maxSequenceLength: prompt-embedding length cap (diffusers' default 512).
+    /// - Throws: ``DiffSynth/ModelFolderError``, ``DiffSynth/ConfigurationError``,
+    ///   ``DiffSynth/SchedulerConfigurationError``, ``DiffSynth/SafetensorsError`` or ``QwenImageError``,
+    ///   each naming the file (and key) at fault.
+    public static func load(from folder: URL, tokenizer: any TextTokenizer, scheduler: (any Scheduler)? = nil,
+                            options: AdapterLoadOptions = AdapterLoadOptions(), maxSequenceLength: Int = 512) throws -> QwenImagePipeline {
+        let model = try DiffusersFolder(folder)
+        let indexPath = folder.appendingPathComponent("model_index.json").path
+        guard model.pipelineClass == "QwenImagePipeline" else { throw QwenImageError.wrongPipeline(path: indexPath, found: model.pipelineClass) }
+        for component in components {
+            guard model.components[component] != nil else { throw ModelFolderError.missingComponent(folder: folder.path, component: component) }
+            _ = try model.folder(component)
+        }
+        for (component, expected) in componentClasses.sorted(by: { $0.key < $1.key }) {
+            let found = model.components[component]!.className
+            guard found == expected else {
+                throw QwenImageError.wrongComponentClass(path: indexPath, component: component, found: found, expected: expected)
+            }
+        }
+        // The folder's own schedule unless the caller brings one (e.g. a distilled model's).
+        let schedulerConfigurationURL = try model.folder("scheduler").appendingPathComponent("scheduler_config.json")
+        let scheduler = try scheduler ?? SchedulerConfiguration.load(contentsOf: schedulerConfigurationURL)
+
+        let transformerConfiguration = try model.configuration("transformer", as: QwenImageTransformerConfiguration.self)
+        try transformerConfiguration.validate(path: try model.folder("transformer").appendingPathComponent("config.json").path)
+        let textConfigurationURL = try model.folder("text_encoder").appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: textConfigurationURL.path) else { throw ModelFolderError.missingFile(path: textConfigurationURL.path) }
+        let textConfiguration = try QwenImageTextEncoderConfiguration.decode(from: textConfigurationURL)
+        let vaeConfiguration = try model.configuration("vae", as: QwenImageVAEConfiguration.self)
+        try vaeConfiguration.validate(path: try model.folder("vae").appendingPathComponent("config.json").path)
+
+        let transformerWeights = try model.weights("transformer", variant: options.variant)
+        let textWeights = try model.weights("text_encoder", variant: options.variant)
+        let vaeWeights = try model.weights("vae", variant: options.variant)
+
+        // Uninitialised parameters: untouched memory until the load writes them.
+        let transformer = QwenImageTransformer2DModel(ParameterScope(.uninitialized), configuration: transformerConfiguration)
+        let textEncoder = QwenImageTextEncoder(ParameterScope(.uninitialized), configuration: textConfiguration)
+        let vae = AutoencoderKLQwenImage(ParameterScope(.uninitialized), configuration: vaeConfiguration)
+
+        let parts: [(component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)] = [
+            ("transformer", transformer, transformerWeights, { $0 }),
+            ("text_encoder", textEncoder, textWeights, QwenImageTextEncoder.keyForSourceName),
+            ("vae", vae, vaeWeights, { $0 }),
+        ]
+        for part in parts { try check(part.module, part.weights, component: part.component, keyForSourceName: part.key) }
+        for part in parts {
+            try part.module.load(from: part.weights, sourceName: "\(part.component)/\(part.weights.url.lastPathComponent)",
+                                 strict: true, keyForSourceName: part.key)
+        }
+        // Inference models are frozen; training unfreezes the denoiser or injects LoRA into it.
+        transformer.freeze()
+        textEncoder.freeze()
+        vae.freeze()
+        return QwenImagePipeline(transformer: transformer, textEncoder: textEncoder, vae: vae, tokenizer: tokenizer,
+                                 scheduler: scheduler, maxSequenceLength: maxSequenceLength,
+                                 noisePrecision: options.noisePrecision ?? .float32)
+    }
+
+    /// Throws the first problem a strict load of `weights` into `module` would hit, naming the
+    /// component-relative file and the key.
+    static func check(_ module: any Module, _ weights: ShardedSafetensors, component: String,
+                      keyForSourceName: (String) -> String?) throws {
+        let mismatch = module.checkpointMismatch(weights, keyForSourceName: keyForSourceName)
+        if let first = mismatch.missing.first {
+            throw QwenImageError.missingTensor(component: component, key: first, checkpoint: "\(component)/\(weights.url.lastPathComponent)",
+                                               missingCount: mismatch.missing.count)
+        }
+        if let first = mismatch.unexpected.first {
+            throw QwenImageError.unexpectedTensor(component: component, key: first.key, file: "\(component)/\(first.file)",
+                                                  unexpectedCount: mismatch.unexpected.count)
+        }
+        if let first = mismatch.shapeMismatches.first {
+            throw QwenImageError.shapeMismatch(component: component, key: first.key, file: "\(component)/\(first.file)",
+                                               found: first.found, expected: first.expected)
+        }
+        if let first = mismatch.unreadable.first {
+            throw QwenImageError.unsupportedDType(component: component, key: first.key, file: "\(component)/\(first.file)", dtype: first.dtype)
+        }
+    }
+}
