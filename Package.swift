@@ -10,8 +10,11 @@ let package = Package(
         .library(name: "DiffSynth", targets: ["DiffSynth"]),
         /// The same framework as a shared library, so out-of-tree adapter plugins link the one copy the host uses.
         .library(name: "DiffSynthDynamic", type: .dynamic, targets: ["DiffSynth"]),
+        /// The adapter conformance kit, for adapter authors' own tests.
+        .library(name: "DiffSynthConformance", targets: ["DiffSynthConformance"]),
         .library(name: "QwenImage", targets: ["QwenImage"]),
         .library(name: "SDXL", targets: ["SDXL"]),
+        .executable(name: "diffsynth", targets: ["Host"]),
         .executable(name: "diffsynth-bench", targets: ["EngineBenchmark"]),
     ],
     dependencies: [
@@ -26,8 +29,17 @@ let package = Package(
             path: "Sources/Framework",
             exclude: ["CBLAS", "CJPEG"]
         ),
+        .target(name: "DiffSynthConformance", dependencies: ["DiffSynth"], path: "Sources/Conformance"),
         .target(name: "QwenImage", dependencies: ["DiffSynth"], path: "Sources/Adapters/QwenImage"),
         .target(name: "SDXL", dependencies: ["DiffSynth"], path: "Sources/Adapters/SDXL"),
+        .executableTarget(
+            name: "Host",
+            dependencies: ["DiffSynth", "DiffSynthConformance", "QwenImage", "SDXL",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Host",
+            // Plugins resolve framework symbols against the host's copy (see plugins/README.md).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+        ),
         .executableTarget(
             name: "EngineBenchmark",
             dependencies: ["DiffSynth", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -39,7 +51,8 @@ let package = Package(
             path: "Tests/DiffSynthTests",
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "QwenImageTests", dependencies: ["QwenImage", "DiffSynth"], path: "Tests/QwenImageTests"),
-        .testTarget(name: "SDXLTests", dependencies: ["SDXL", "DiffSynth"], path: "Tests/SDXLTests"),
+        .testTarget(name: "QwenImageTests", dependencies: ["QwenImage", "DiffSynth", "DiffSynthConformance"], path: "Tests/QwenImageTests"),
+        .testTarget(name: "SDXLTests", dependencies: ["SDXL", "DiffSynth", "DiffSynthConformance"], path: "Tests/SDXLTests"),
+        .testTarget(name: "HostTests", dependencies: ["Host", "DiffSynth"], path: "Tests/HostTests"),
     ]
 )

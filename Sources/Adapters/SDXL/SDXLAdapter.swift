@@ -12,6 +12,9 @@ public enum SDXLAdapter: ModelAdapter {
     /// The component folders of an SDXL diffusers folder.
     public static let components = ["unet", "vae", "text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "scheduler"]
 
+    /// SDXL base 1.0's descriptor (1024 px, 50 steps at guidance 5 for the teacher).
+    public static var publishedDescriptor: PipelineDescriptor { SDXLPipeline.descriptor() }
+
     /// Whether `folder`'s `model_index.json` names a `StableDiffusionXL…Pipeline`.
     public static func canLoad(_ folder: URL) -> Bool { SDXLPipeline.canLoad(folder) }
 

@@ -101,12 +101,19 @@ public final class SDXLPipeline: DiffusionPipeline {
         self.tokenizers = tokenizers
         self.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt
         self.preset = preset
-        let factor = v.spatialScaleFactor
-        let side = (u.sampleSize ?? 128) * factor
-        descriptor = PipelineDescriptor(
-            family: "sdxl", latentChannels: u.inChannels, vaeScaleFactor: factor, resolutionMultiple: 8,
+        descriptor = Self.descriptor(latentChannels: u.inChannels, vaeScaleFactor: v.spatialScaleFactor, sampleSize: u.sampleSize ?? 128,
+                                     preset: preset, noisePrecision: noisePrecision)
+    }
+
+    /// The descriptor of an SDXL model with these sizes (the published base: 4 channels, ×8,
+    /// sample size 128 → 1024 px).
+    public static func descriptor(latentChannels: Int = 4, vaeScaleFactor: Int = 8, sampleSize: Int = 128,
+                                  preset: SDXLPreset = .base, noisePrecision: NoisePrecision = .float32) -> PipelineDescriptor {
+        let side = sampleSize * vaeScaleFactor
+        return PipelineDescriptor(
+            family: "sdxl", latentChannels: latentChannels, vaeScaleFactor: vaeScaleFactor, resolutionMultiple: 8,
             defaultResolution: (side, side), predictionType: .epsilon, teacher: preset.teacher, student: preset.student,
-            defaultLoRATargets: Self.defaultLoRATargets, noisePrecision: noisePrecision)
+            defaultLoRATargets: defaultLoRATargets, noisePrecision: noisePrecision)
     }
 
     // MARK: - Prompts

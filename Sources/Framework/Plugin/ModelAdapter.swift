@@ -21,6 +21,9 @@ public protocol ModelAdapter {
     static var family: String { get }
     /// One line: what the family is.
     static var summary: String { get }
+    /// The descriptor of the family's published full-size model (what `diffsynth adapters` shows;
+    /// tiny models may differ in sizes).
+    static var publishedDescriptor: PipelineDescriptor { get }
     /// The component folders of a diffusers-layout model of this family.
     static var components: [String] { get }
     /// Whether `folder` holds a model of this family (e.g. by `model_index.json`'s `_class_name`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiffSynth
+import DiffSynthConformance
 import Foundation
 
 /// `diffsynth adapters`: the model families this host can load.
@@ -13,7 +14,7 @@ struct AdaptersCommand: ParsableCommand {
             try plugins.registerAdapters()
             for entry in AdapterRegistry.shared.all {
                 let adapter = entry.adapter
-                let d = try adapter.tiny(seed: 0).descriptor
+                let d = adapter.publishedDescriptor
                 print("\(adapter.family)  —  \(adapter.summary)")
                 print("  from:        \(entry.origin)")
                 print("  components:  \(adapter.components.joined(separator: ", "))")

@@ -175,7 +175,7 @@ struct TrainCommand: ParsableCommand {
             let objective = try makeObjective(for: pipeline)
             let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
             let samples = try loadSamples(pipeline: pipeline)
-            if task != "sft" { images.warnAboutResizing(samples) }
+            for warning in try images.check(samples) where task != "sft" { note("warning: " + warning) }
             var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
             configuration.learningRate = learningRate
             configuration.weightDecay = weightDecay

@@ -10,6 +10,8 @@ public enum QwenImageAdapter: ModelAdapter {
     public static let summary = "Qwen-Image: 20B MMDiT, Qwen2.5-VL-7B text encoder, Wan-style VAE (diffusers layout)"
     /// The component folders of a diffusers-layout Qwen-Image model.
     public static var components: [String] { QwenImagePipeline.components }
+    /// `Qwen/Qwen-Image`'s descriptor (1024 px, teacher 50 steps at guidance 4).
+    public static var publishedDescriptor: PipelineDescriptor { .qwenImage() }
 
     /// Whether `folder`'s `model_index.json` names `QwenImagePipeline`.
     public static func canLoad(_ folder: URL) -> Bool { QwenImagePipeline.canLoad(folder) }

@@ -7,6 +7,8 @@ public enum ExamplePixelAdapter: ModelAdapter {
     public static let summary = "Example plugin: a tiny pixel-space flow model (shows how to add a family out of tree)"
     public static let components = ["denoiser"]
     static let pipelineClass = "ExamplePixelPipeline"
+    /// The one size this family has.
+    public static var publishedDescriptor: PipelineDescriptor { ExamplePixelPipeline.descriptor }
 
     public static func canLoad(_ folder: URL) -> Bool {
         (try? DiffusersFolder(folder))?.pipelineClass == pipelineClass

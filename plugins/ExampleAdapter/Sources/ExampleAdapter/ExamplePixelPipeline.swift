@@ -15,13 +15,15 @@ public final class ExamplePixelPipeline: DiffusionPipeline {
     static let encodeBasis = Tensor(shape: [4, 3, 1, 1], scalars: [0.5, 0.5, 0.5, 0.7, 0, -0.7, 0.4, -0.8, 0.4, 0.3, 0.3, 0.3])
     static let decodeBasis = Tensor(shape: [3, 4, 1, 1], scalars: [0.67, 0.71, 0.42, 0, 0.67, 0, -0.83, 0, 0.67, -0.71, 0.42, 0])
 
+    static let descriptor = PipelineDescriptor(
+        family: ExamplePixelAdapter.family, latentChannels: 4, vaeScaleFactor: 4, resolutionMultiple: 8,
+        defaultResolution: (32, 32), predictionType: .flowVelocity,
+        teacher: SamplingSettings(steps: 20, guidanceScale: 3), student: SamplingSettings(steps: 2, guidanceScale: 1),
+        defaultLoRATargets: ["mix", "condition"], noisePrecision: .float32)
+
     init(model: ExampleDenoiser) throws {
         self.model = model
-        descriptor = PipelineDescriptor(
-            family: ExamplePixelAdapter.family, latentChannels: 4, vaeScaleFactor: 4, resolutionMultiple: 8,
-            defaultResolution: (32, 32), predictionType: .flowVelocity,
-            teacher: SamplingSettings(steps: 20, guidanceScale: 3), student: SamplingSettings(steps: 2, guidanceScale: 1),
-            defaultLoRATargets: ["mix", "condition"], noisePrecision: .float32)
+        descriptor = Self.descriptor
         scheduler = try FlowMatchEulerScheduler(config: FlowMatchEulerConfiguration(shift: 3))
     }
 

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Writing an evaluation: `metrics.csv`, `grid.png` and a printable table.
+public enum EvaluationReport {
+    /// `metrics.csv` (one row per variant, step count and case, then a `mean` row per variant)
+    /// and `grid.png` (rows = cases; columns = teacher, then every variant sampled at
+    /// `gridSteps` steps — or at its own steps for teacher baselines — in order).
+    public static func write(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result],
+                             cases: [DistillationEvaluation.Case], gridSteps: Int, to folder: URL) throws {
+        var lines = [CSV.line(["variant", "steps", "cfg_scale", "case", "prompt", "seed", "latent_mse", "psnr", "ssim"])]
+        for result in results {
+            let s = result.settings
+            for (i, c) in cases.enumerated() {
+                lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(i)", c.prompt, "\(c.seed)",
+                                       "\(result.latentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])"]))
+            }
+            lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "mean", "", "",
+                                   "\(result.meanLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)"]))
+        }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("metrics.csv"))
+        let columns = [reference] + results.filter { $0.label == reference.label || $0.settings.steps == gridSteps }
+        let rows = try cases.indices.map { i in try columns.map { try RGBImage(tensor: $0.images[i]) } }
+        try RGBImage.grid(rows).write(to: folder.appendingPathComponent("grid.png"), format: .png)
+    }
+
+    /// A fixed-width table of the mean metrics.
+    public static func table(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result]) -> String {
+        var lines = [String(format: "%-16@ %5@ %5@ %12@ %8@ %6@", "variant" as NSString, "steps" as NSString, "cfg" as NSString,
+                            "latent MSE" as NSString, "PSNR dB" as NSString, "SSIM" as NSString)]
+        lines.append(String(format: "%-16@ %5d %5.1f %12@ %8@ %6@", reference.label as NSString, reference.settings.steps,
+                            reference.settings.guidanceScale, "(reference)" as NSString, "" as NSString, "" as NSString))
+        for r in results {
+            lines.append(String(format: "%-16@ %5d %5.1f %12.6f %8.2f %6.3f", r.label as NSString, r.settings.steps,
+                                r.settings.guidanceScale, r.meanLatentMSE, r.meanPSNR, r.meanSSIM))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension RGBImage {
+    /// Images laid out in rows with a 2-pixel white gutter; cells take the size of the first image.
+    public static func grid(_ rows: [[RGBImage]], gutter: Int = 2) -> RGBImage {
+        guard let first = rows.first?.first else { return RGBImage(width: 1, height: 1) }
+        let (cw, ch) = (first.width, first.height)
+        let columns = rows.map(\.count).max() ?? 0
+        let width = columns * cw + (columns + 1) * gutter, height = rows.count * ch + (rows.count + 1) * gutter
+        var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        for (r, row) in rows.enumerated() {
+            for (c, image) in row.enumerated() {
+                let cell = image.width == cw && image.height == ch ? image : image.resized(width: cw, height: ch)
+                let x0 = gutter + c * (cw + gutter), y0 = gutter + r * (ch + gutter)
+                for y in 0..<ch {
+                    let src = y * cw * 3, dst = ((y0 + y) * width + x0) * 3
+                    pixels.replaceSubrange(dst..<(dst + cw * 3), with: cell.pixels[src..<(src + cw * 3)])
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import Host
+
+@Suite("Command line")
+struct ArgumentTests {
+    @Test("DiffSynth-Studio's distillation flags parse, including the ones that are no-ops here")
+    func diffSynthFlags() throws {
+        let command = try TrainCommand.parse([
+            "--dataset_base_path", "data", "--dataset_metadata_path", "data/metadata.csv", "--data_file_keys", "image",
+            "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale", "--height", "1328", "--width", "1328",
+            "--dataset_repeat", "50", "--model_id_with_origin_paths", "Qwen/Qwen-Image:transformer/diffusion_pytorch_model*.safetensors",
+            "--learning_rate", "1e-4", "--num_epochs", "5", "--remove_prefix_in_ckpt", "pipe.dit.",
+            "--output_path", "./models/train/Qwen-Image-Distill-LoRA_lora", "--lora_base_model", "dit",
+            "--lora_target_modules", "to_q,to_k,to_v,add_q_proj,add_k_proj,add_v_proj,to_out.0,to_add_out,img_mlp.net.2,img_mod.1,txt_mlp.net.2,txt_mod.1",
+            "--lora_rank", "32", "--use_gradient_checkpointing", "--dataset_num_workers", "8", "--find_unused_parameters", "--task", "direct_distill",
+        ])
+        #expect(command.datasetRepeat == 50 && command.loraRank == 32 && command.useGradientCheckpointing)
+        #expect(command.task == "direct_distill" && command.height == 1328)
+    }
+
+    @Test("flags that cannot apply are rejected with the reason", arguments: [
+        (["--fp8_models", "dit"], "--fp8_models is not supported"), (["--enable_model_cpu_offload"], "already runs on the CPU"),
+        (["--enable_wandb_log"], "only the CSV log"), (["--task", "sft:data_process"], "split training is not needed"),
+        (["--task", "dpo"], "--task dpo is not one of"),
+    ])
+    func rejected(_ extra: [String], _ reason: String) {
+        let base = ["--dataset_metadata_path", "m.csv", "--lora_base_model", "dit", "--tiny", "qwen-image"]
+        do {
+            _ = try TrainCommand.parse(base + extra)
+            Issue.record("\(extra) was accepted")
+        } catch {
+            #expect(TrainCommand.message(for: error).contains(reason), "\(TrainCommand.message(for: error))")
+        }
+    }
+
+    @Test("exactly one of LoRA and full fine-tuning must be chosen")
+    func trainableChoice() {
+        #expect(throws: (any Error).self) { try TrainCommand.parse(["--dataset_metadata_path", "m.csv", "--tiny", "sdxl"]) }
+        #expect(throws: (any Error).self) {
+            try TrainCommand.parse(["--dataset_metadata_path", "m.csv", "--tiny", "sdxl", "--lora_base_model", "unet", "--trainable_models", "unet"])
+        }
+        #expect(throws: (any Error).self) { try TrainCommand.parse(["--dataset_metadata_path", "m.csv", "--tiny", "sdxl", "--lora_base_model", "vae"]) }
+    }
+}
