@@ -15,8 +15,15 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+PLUGIN := plugins/ExampleAdapter/.build/release/libExampleAdapter.so
+
+# The package's tests, then the example plugin: built out of tree, loaded by the host,
+# and put through the adapter conformance kit next to the built-in families.
 test: deps
 	swift test -c release -Xswiftc -enable-testing
+	swift build -c release --package-path plugins/ExampleAdapter
+	swift build -c release -Xswiftc -enable-testing --product diffsynth
+	.build/release/diffsynth conformance --plugin $(PLUGIN)
 
 bench: deps
 	swift run -c release diffsynth-bench

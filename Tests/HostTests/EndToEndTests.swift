@@ -1,0 +1,95 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+import Testing
+@testable import Host
+
+/// The commands end to end on the built-in tiny models, as a user would run them.
+@Suite("diffsynth end to end", .serialized)
+struct EndToEndTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(UUID().uuidString)")
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func writePrompts() throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "a red circle\na blue square\na green triangle\n".write(toFile: path("prompts.txt"), atomically: true, encoding: .utf8)
+        return path("prompts.txt")
+    }
+
+    func losses(_ output: String) throws -> [Double] {
+        let csv = try String(contentsOfFile: path(output) + "/loss.csv", encoding: .utf8)
+        return csv.split(separator: "\n").filter { $0.contains(",loss,") }.compactMap { Double($0.split(separator: ",")[2]) }
+    }
+
+    @Test("generate writes a PNG from a tiny model")
+    func generate() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try GenerateCommand.parse(["--tiny", "qwen-image", "--prompt", "a cat", "--height", "32", "--width", "48",
+                                   "--num_inference_steps", "3", "--output", path("cat.png")]).run()
+        let image = try RGBImage(contentsOf: folder.appendingPathComponent("cat.png"))
+        #expect(image.width == 48 && image.height == 32)
+    }
+
+    /// Teacher of one family makes the dataset; a student of the other family distils from it.
+    @Test("cross-model distillation: an offline dataset from one family trains a student of the other, and eval runs",
+          arguments: [("sdxl", "qwen-image"), ("qwen-image", "sdxl")])
+    func crossModel(_ teacher: String, _ student: String) throws {
+        let prompts = try writePrompts()
+        try DatasetCommand.parse(["--tiny", teacher, "--prompts", prompts, "--output_path", path("data"), "--height", "32", "--width", "32",
+                                  "--teacher_steps", "6", "--teacher_cfg_scale", "3", "--num_inference_steps", "2"]).run()
+        let metadata = try Metadata(contentsOf: folder.appendingPathComponent("data/metadata.csv"))
+        #expect(metadata.rows.count == 3 && metadata.columns == ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale"])
+        // Resumable: a second run finds every row and draws nothing new.
+        try DatasetCommand.parse(["--tiny", teacher, "--prompts", prompts, "--output_path", path("data"), "--height", "32", "--width", "32",
+                                  "--teacher_steps", "6", "--teacher_cfg_scale", "3", "--num_inference_steps", "2"]).run()
+        #expect(try Metadata(contentsOf: folder.appendingPathComponent("data/metadata.csv")).rows.count == 3)
+        try TrainCommand.parse(["--tiny", student, "--dataset_base_path", path("data"), "--dataset_metadata_path", path("data/metadata.csv"),
+                                "--data_file_keys", "image", "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale",
+                                "--height", "32", "--width", "32", "--dataset_repeat", "4", "--num_epochs", "2", "--learning_rate", "1e-2",
+                                "--lora_base_model", "dit", "--lora_target_modules", "", "--lora_rank", "4", "--task", "direct_distill",
+                                "--output_path", path("out"), "--save_steps", "24", "--seed", "1"]).run()
+        let values = try losses("out")
+        #expect(values.count == 24)
+        let first = values.prefix(6).reduce(0, +), last = values.suffix(6).reduce(0, +)
+        #expect(last < first, "loss \(values)")
+        try EvalCommand.parse(["--tiny", student, "--lora_path", path("out/step-24.safetensors"), "--prompts", prompts,
+                               "--steps", "1,2", "--teacher_steps", "6", "--grid_steps", "2", "--height", "32", "--width", "32",
+                               "--output_path", path("eval")]).run()
+        let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
+        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.count == 4)
+        let grid = try RGBImage(contentsOf: folder.appendingPathComponent("eval/grid.png"))
+        #expect(grid.width == 3 * 32 + 4 * 2 && grid.height == 3 * 32 + 4 * 2)
+    }
+
+    @Test("online distillation with a teacher of another family caches its images and trains")
+    func online() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "prompt,seed,num_inference_steps\na red circle,1,2\na blue square,2,2\n".write(toFile: path("rows.csv"), atomically: true, encoding: .utf8)
+        let arguments = ["--tiny", "qwen-image", "--teacher_tiny", "sdxl", "--teacher_steps", "5", "--teacher_cfg_scale", "2",
+                         "--dataset_metadata_path", path("rows.csv"), "--extra_inputs", "seed,num_inference_steps",
+                         "--height", "32", "--width", "32", "--dataset_repeat", "6", "--learning_rate", "1e-2",
+                         "--trainable_models", "dit", "--task", "direct_distill_online", "--output_path", path("online")]
+        try TrainCommand.parse(arguments).run()
+        let cached = try FileManager.default.contentsOfDirectory(atPath: path("online/teacher_cache"))
+        #expect(cached.filter { $0.hasSuffix(".png") }.count == 2)
+        let values = try losses("online")
+        #expect(values.count == 12 && values.suffix(4).reduce(0, +) < values.prefix(4).reduce(0, +), "loss \(values)")
+    }
+
+    @Test("a bad dataset row stops train before it starts, naming the row")
+    func badRow() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "image,prompt,seed,rand_device,num_inference_steps,cfg_scale\nmissing.png,x,1,cpu,2,1\n"
+            .write(toFile: path("bad.csv"), atomically: true, encoding: .utf8)
+        do {
+            try TrainCommand.parse(["--tiny", "qwen-image", "--dataset_base_path", path(""), "--dataset_metadata_path", path("bad.csv"),
+                                    "--data_file_keys", "image", "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale",
+                                    "--lora_base_model", "dit", "--task", "direct_distill", "--output_path", path("bad-out")]).run()
+            Issue.record("expected a failure")
+        } catch let exit as ExitCode {
+            #expect(exit == .failure)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path("bad-out/loss.csv")))
+    }
+}
