@@ -63,18 +63,20 @@ enum Normalization {
                 let sq = RowMath.sumOfSquares(row, n, shift: mean)
                 let r0 = 1 / (sq / Float(n) + eps).squareRoot()
                 inv[r] = r0
-                for i in 0..<n { h[i] = (row[i] - mean) * r0 }
-                if w == nil && b == nil {
-                    if h != y { y.update(from: h, count: n) }
-                } else {
-                    Normalization.forEachAffineBlock(row: r, n: n, affineStride: affineStride, affineCount: affineCount) { start, count, a, step in
-                        if let w, let b {
-                            for i in 0..<count { y[start + i] = h[start + i] * w[a + i * step] + b[a + i * step] }
-                        } else if let w {
-                            for i in 0..<count { y[start + i] = h[start + i] * w[a + i * step] }
-                        } else if let b {
-                            for i in 0..<count { y[start + i] = h[start + i] + b[a + i * step] }
-                        }
+                // One pass from x to y; x̂ is also stored when recording (`h` is `y` otherwise). The
+                // arithmetic is the same either way — ((x − mean)·rstd)·w + b — so recorded and
+                // unrecorded runs agree bit for bit.
+                Normalization.forEachAffineBlock(row: r, n: n, affineStride: affineStride, affineCount: affineCount) { start, count, a, step in
+                    let x = row + start, hatBlock = h + start, yBlock = y + start
+                    switch (w, b) {
+                    case let (w?, b?):
+                        for i in 0..<count { let v = (x[i] - mean) * r0; hatBlock[i] = v; yBlock[i] = v * w[a + i * step] + b[a + i * step] }
+                    case let (w?, nil):
+                        for i in 0..<count { let v = (x[i] - mean) * r0; hatBlock[i] = v; yBlock[i] = v * w[a + i * step] }
+                    case let (nil, b?):
+                        for i in 0..<count { let v = (x[i] - mean) * r0; hatBlock[i] = v; yBlock[i] = v + b[a + i * step] }
+                    case (nil, nil):
+                        for i in 0..<count { let v = (x[i] - mean) * r0; hatBlock[i] = v; yBlock[i] = v }
                     }
                 }
             }
