@@ -116,9 +116,27 @@ extension Tensor {
         let outShape = [geo.batch, geo.outChannels, geo.outHeight, geo.outWidth]
         let out = TensorStorage(uninitializedCount: outShape.elementCount)
         let outPlane = geo.outHeight * geo.outWidth
-        let column = geo.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: geo.columnRows * geo.tileRows * geo.outWidth)
+        if ShiftedConvolution.applies(geo) {
+            let shifted = ShiftedConvolution(geo: geo)
+            var padded = [Float](repeating: 0, count: shifted.paddedCount)
+            var extended = [Float](repeating: 0, count: geo.outPerGroup * shifted.extendedColumns)
+            for g in 0..<groups {
+                let taps = shifted.tapWeights(weight.storage.pointer, group: g)
+                for n in 0..<geo.batch {
+                    padded.withUnsafeMutableBufferPointer { p in
+                        shifted.pad(storage.pointer + (n * geo.inChannels + g * geo.inPerGroup) * geo.height * geo.width, into: p.baseAddress!)
+                    }
+                    extended.withUnsafeMutableBufferPointer { e in
+                        shifted.forward(padded: padded, tapWeights: taps, extended: e.baseAddress!,
+                                        into: out.pointer + (n * geo.outChannels + g * geo.outPerGroup) * outPlane)
+                    }
+                }
+            }
+        }
+        let column = geo.isPointwise || ShiftedConvolution.applies(geo) ? nil
+            : UnsafeMutablePointer<Float>.allocate(capacity: geo.columnRows * geo.tileRows * geo.outWidth)
         defer { column?.deallocate() }
-        for n in 0..<geo.batch {
+        for n in 0..<geo.batch where !ShiftedConvolution.applies(geo) {
             for g in 0..<groups {
                 let image = storage.pointer + (n * geo.inChannels + g * geo.inPerGroup) * geo.height * geo.width
                 let result = out.pointer + (n * geo.outChannels + g * geo.outPerGroup) * outPlane
@@ -152,6 +170,36 @@ extension Tensor {
         let gradInput = needInput ? Tensor.zeros(x.shape) : nil
         let gradWeight = needWeight ? Tensor.zeros(w.shape) : nil
         let outPlane = geo.outHeight * geo.outWidth
+        if ShiftedConvolution.applies(geo) {
+            let shifted = ShiftedConvolution(geo: geo)
+            var padded = [Float](repeating: 0, count: shifted.paddedCount)
+            var extended = [Float](repeating: 0, count: geo.outPerGroup * shifted.extendedColumns)
+            var tapGradients = [Float](repeating: 0, count: shifted.taps * geo.outPerGroup * geo.inPerGroup)
+            for g in 0..<geo.groups {
+                let taps = shifted.tapWeights(w.storage.pointer, group: g)
+                tapGradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                for n in 0..<geo.batch {
+                    let imageOffset = (n * geo.inChannels + g * geo.inPerGroup) * geo.height * geo.width
+                    extended.withUnsafeMutableBufferPointer { e in
+                        shifted.extend(gradOut.storage.pointer + (n * geo.outChannels + g * geo.outPerGroup) * outPlane, into: e.baseAddress!)
+                    }
+                    padded.withUnsafeMutableBufferPointer { p in
+                        if needWeight {
+                            shifted.pad(x.storage.pointer + imageOffset, into: p.baseAddress!)
+                            tapGradients.withUnsafeMutableBufferPointer { t in
+                                shifted.weightGradient(extended: extended, padded: p.baseAddress!, into: t.baseAddress!)
+                            }
+                        }
+                        if let gradInput {
+                            shifted.inputGradient(extended: extended, tapWeights: taps, padded: p.baseAddress!,
+                                                  into: gradInput.storage.pointer + imageOffset)
+                        }
+                    }
+                }
+                if let gradWeight { shifted.accumulate(tapGradients: tapGradients, group: g, into: gradWeight.storage.pointer) }
+            }
+            return (gradInput, gradWeight)
+        }
         let capacity = geo.columnRows * geo.tileRows * geo.outWidth
         let column = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         let gradTile = UnsafeMutablePointer<Float>.allocate(capacity: geo.outPerGroup * geo.tileRows * geo.outWidth)

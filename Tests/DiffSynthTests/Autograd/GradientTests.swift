@@ -79,6 +79,9 @@ struct GradientTests {
                               f: { $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 1)) }),
         "conv2d stride dilation": Case(inputs: { [random([1, 2, 7, 8], seed: 45), random([3, 2, 3, 2], seed: 46)] },
                                        f: { $0[0].conv2d(weight: $0[1], stride: (2, 3), padding: (2, 1), dilation: (2, 1)) }),
+        // Few pixels per channel: the im2col path (larger images take the shifted-GEMM path).
+        "conv2d im2col": Case(inputs: { [random([1, 8, 3, 3], seed: 90), random([2, 8, 3, 3], seed: 91)] },
+                              f: { $0[0].conv2d(weight: $0[1], padding: (1, 1)) }),
         "conv2d groups": Case(inputs: { [random([2, 4, 5, 5], seed: 47), random([6, 2, 3, 3], seed: 48)] },
                               f: { $0[0].conv2d(weight: $0[1], padding: (1, 1), groups: 2) }),
         "conv2d pointwise": Case(inputs: { [random([2, 3, 4, 4], seed: 49), random([5, 3, 1, 1], seed: 50), random([5], seed: 51)] },
