@@ -1,5 +1,5 @@
 # DiffSynth for Swift — the two commands README promises, plus their shared setup.
-#   make bench   the main job (until the host command exists: the engine benchmark)
+#   make bench   the main job (until the embedded default model exists: the engine benchmark)
 #   make test    the test suite, in release mode (numeric Swift is 10–50× slower in debug)
 
 SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev libffi-dev
@@ -27,3 +27,4 @@ test: deps
 
 bench: deps
 	swift run -c release diffsynth-bench
+

@@ -25,13 +25,19 @@ public enum EvaluationReport {
 
     /// A fixed-width table of the mean metrics.
     public static func table(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result]) -> String {
-        var lines = [String(format: "%-16@ %5@ %5@ %12@ %8@ %6@", "variant" as NSString, "steps" as NSString, "cfg" as NSString,
-                            "latent MSE" as NSString, "PSNR dB" as NSString, "SSIM" as NSString)]
-        lines.append(String(format: "%-16@ %5d %5.1f %12@ %8@ %6@", reference.label as NSString, reference.settings.steps,
-                            reference.settings.guidanceScale, "(reference)" as NSString, "" as NSString, "" as NSString))
+        func row(_ cells: [String], _ widths: [Int]) -> String {
+            zip(cells, widths).enumerated().map { i, pair in
+                let pad = String(repeating: " ", count: max(0, abs(pair.1) - pair.0.count))
+                return i == 0 ? pair.0 + pad : pad + pair.0
+            }.joined(separator: "  ")
+        }
+        let widths = [16, 5, 5, 12, 8, 6]
+        var lines = [row(["variant", "steps", "cfg", "latent MSE", "PSNR dB", "SSIM"], widths)]
+        lines.append(row([reference.label, "\(reference.settings.steps)", String(format: "%.1f", reference.settings.guidanceScale),
+                          "reference", "", ""], widths))
         for r in results {
-            lines.append(String(format: "%-16@ %5d %5.1f %12.6f %8.2f %6.3f", r.label as NSString, r.settings.steps,
-                                r.settings.guidanceScale, r.meanLatentMSE, r.meanPSNR, r.meanSSIM))
+            lines.append(row([r.label, "\(r.settings.steps)", String(format: "%.1f", r.settings.guidanceScale),
+                              String(format: "%.6f", r.meanLatentMSE), String(format: "%.2f", r.meanPSNR), String(format: "%.3f", r.meanSSIM)], widths))
         }
         return lines.joined(separator: "\n")
     }
