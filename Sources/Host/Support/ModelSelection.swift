@@ -27,6 +27,16 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("variant"), help: "Weight file variant, e.g. fp16.")
     var variant: String?
 
+    @Option(name: .customLong("noise_dtype"),
+            help: "How seeded noise is drawn: float32 (diffusers) or bfloat16 (DiffSynth-Studio's Qwen-Image). Default: the family's.")
+    var noiseDType: String?
+
+    func validate() throws {
+        if let noiseDType, NoisePrecision(rawValue: noiseDType) == nil {
+            throw ValidationError("--noise_dtype must be float32 or bfloat16, got \(noiseDType)")
+        }
+    }
+
     /// The model folder these options name, nil for `--tiny`.
     func folder() throws -> URL? {
         if tinyFamily != nil { return nil }
@@ -60,11 +70,18 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Loads the model.
-    func load(noisePrecision: NoisePrecision? = nil) throws -> any DiffusionPipeline {
-        if let family = tinyFamily { return try AdapterRegistry.shared.adapter(family: family).tiny(seed: tinySeed) }
+    func load() throws -> any DiffusionPipeline {
+        let precision = noiseDType.flatMap(NoisePrecision.init(rawValue:))
+        if let family = tinyFamily {
+            let pipeline = try AdapterRegistry.shared.adapter(family: family).tiny(seed: tinySeed)
+            if let precision, precision != pipeline.descriptor.noisePrecision {
+                throw ValidationError("--noise_dtype: the tiny \(family) model draws \(pipeline.descriptor.noisePrecision.rawValue) noise")
+            }
+            return pipeline
+        }
         let folder = try folder()!
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
-        return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: noisePrecision))
+        return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
     }
 }
 
