@@ -26,7 +26,8 @@ struct DatasetImagesTests {
         #expect(try images.check([sample]).isEmpty)
         let tensor = try images.load(sample.image!)
         #expect(tensor.shape == [1, 3, 32, 48])
-        #expect(tensor.scalars[1] == Float(1) * (2 / 255) - 1)
+        // Planar layout: element 1 is pixel 1's red byte, 3.
+        #expect(tensor.scalars[1] == Float(3) * Float(2.0 / 255.0) - 1)
     }
 
     @Test("resizing warns that the seed no longer pairs with the image, naming the row and both sizes")
