@@ -216,34 +216,30 @@ public struct TorchGenerator: Sendable {
     /// the count is not a multiple of 16 — 16 fresh uniforms over the last 16 positions
     /// (overwriting part of the last full block) transformed as one more block.
     private static func normalFill(_ buffer: UnsafeMutableBufferPointer<Float>, engine: inout MersenneTwister) {
-        let count = buffer.count
-        guard count >= 16, let base = buffer.baseAddress else { return }
-        fillUniform(buffer, engine: &engine)
-        var start = 0
-        while start + 16 <= count {
-            boxMuller16(base + start)
-            start += 16
-        }
-        if count % 16 != 0 {
-            let tail = base + (count - 16)
-            fillUniform(UnsafeMutableBufferPointer(start: tail, count: 16), engine: &engine)
-            boxMuller16(tail)
-        }
+        normalFill(buffer, engine: &engine, fill: fillUniform, transform: boxMuller16)
     }
 
     private static func normalFill(_ buffer: UnsafeMutableBufferPointer<Double>, engine: inout MersenneTwister) {
+        normalFill(buffer, engine: &engine, fill: fillUniform, transform: boxMuller16)
+    }
+
+    /// The block structure shared by the float32 and float64 paths.
+    @inline(__always)
+    private static func normalFill<T>(_ buffer: UnsafeMutableBufferPointer<T>, engine: inout MersenneTwister,
+                                      fill: (UnsafeMutableBufferPointer<T>, inout MersenneTwister) -> Void,
+                                      transform: (UnsafeMutablePointer<T>) -> Void) {
         let count = buffer.count
         guard count >= 16, let base = buffer.baseAddress else { return }
-        fillUniform(buffer, engine: &engine)
+        fill(buffer, &engine)
         var start = 0
         while start + 16 <= count {
-            boxMuller16(base + start)
+            transform(base + start)
             start += 16
         }
         if count % 16 != 0 {
             let tail = base + (count - 16)
-            fillUniform(UnsafeMutableBufferPointer(start: tail, count: 16), engine: &engine)
-            boxMuller16(tail)
+            fill(UnsafeMutableBufferPointer(start: tail, count: 16), &engine)
+            transform(tail)
         }
     }
 

@@ -33,15 +33,21 @@ public struct DirectDistillLoss: TrainingObjective {
         guard sample.image != nil else {
             throw TrainingDataError.missing(row: row, what: "the teacher image", hint: "column 'image', listed in --data_file_keys")
         }
+        try Self.requireSeedAndSteps(sample)
+        guard sample.randomDevice == "cpu" else {
+            throw TrainingDataError.unsupportedRandomDevice(row: row, device: sample.randomDevice)
+        }
+    }
+
+    /// The row fields every Direct Distillation variant needs: the seed and the student's step count.
+    static func requireSeedAndSteps(_ sample: TrainingSample) throws {
+        let row = sample.row.location
         guard sample.seed != nil else {
             throw TrainingDataError.missing(row: row, what: "the seed", hint: "column 'seed', listed in --extra_inputs")
         }
         guard sample.steps != nil else {
             throw TrainingDataError.missing(row: row, what: "the student's step count",
                                             hint: "column 'num_inference_steps', listed in --extra_inputs")
-        }
-        guard sample.randomDevice == "cpu" else {
-            throw TrainingDataError.unsupportedRandomDevice(row: row, device: sample.randomDevice)
         }
     }
 

@@ -29,13 +29,7 @@ public struct OnlineDirectDistillLoss: TrainingObjective {
     public var name: String { "direct_distill_online" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        let row = sample.row.location
-        guard sample.seed != nil else {
-            throw TrainingDataError.missing(row: row, what: "the seed", hint: "column 'seed', listed in --extra_inputs")
-        }
-        guard sample.steps != nil else {
-            throw TrainingDataError.missing(row: row, what: "the student's step count", hint: "column 'num_inference_steps', listed in --extra_inputs")
-        }
+        try DirectDistillLoss.requireSeedAndSteps(sample)
         try teacher.validate(height: height, width: width)
         try pipeline.validate(height: height, width: width)
     }
