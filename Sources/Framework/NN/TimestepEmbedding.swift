@@ -37,3 +37,25 @@ extension Tensor {
         return permuted([0, 2, 1, 3]).reshaped([shape[0], shape[2], shape[1] * shape[3]])
     }
 }
+
+/// diffusers' `TimestepEmbedding` as both families configure it: `linear_1`, SiLU, `linear_2`
+/// (no conditioning projection, no post-activation). SDXL uses it for the timestep sinusoid
+/// (`time_embedding`) and the pooled text + time-id vector (`add_embedding`); Qwen-Image for
+/// `time_text_embed.timestep_embedder`.
+public final class TimestepEmbedding: Module {
+    /// `linear_1`.
+    public let linear1: Linear
+    /// `linear_2`.
+    public let linear2: Linear
+
+    /// An MLP from `inputDimension` to `embeddingDimension`.
+    public init(_ scope: ParameterScope, inputDimension: Int, embeddingDimension: Int) {
+        linear1 = Linear(scope["linear_1"], inFeatures: inputDimension, outFeatures: embeddingDimension)
+        linear2 = Linear(scope["linear_2"], inFeatures: embeddingDimension, outFeatures: embeddingDimension)
+    }
+
+    /// `linear_2(SiLU(linear_1(x)))`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        linear2(linear1(x).silu())
+    }
+}

@@ -4,18 +4,15 @@ import DiffSynth
 /// level followed by `timestep_embedder` (Linear → SiLU → Linear). Despite the reference name
 /// there is no text or pooled contribution.
 public final class QwenImageTimestepEmbedding: Module {
-    /// `timestep_embedder.linear_1`: 256 → model width.
-    public let inputProjection: Linear
-    /// `timestep_embedder.linear_2`: model width → model width.
-    public let outputProjection: Linear
+    /// `timestep_embedder`: 256 → model width → model width.
+    public let timestepEmbedder: TimestepEmbedding
 
     /// Sinusoid width fixed by the reference (`Timesteps(num_channels=256, ...)`).
     public static let frequencyChannels = 256
 
     /// The embedding for model width `dimension` under `scope` (`time_text_embed`).
     public init(_ scope: ParameterScope, dimension: Int) {
-        inputProjection = Linear(scope["timestep_embedder"]["linear_1"], inFeatures: Self.frequencyChannels, outFeatures: dimension)
-        outputProjection = Linear(scope["timestep_embedder"]["linear_2"], inFeatures: dimension, outFeatures: dimension)
+        timestepEmbedder = TimestepEmbedding(scope["timestep_embedder"], inputDimension: Self.frequencyChannels, embeddingDimension: dimension)
     }
 
     /// `temb` `[B, D]` for noise levels `sigmas` in [0, 1] (one per batch row). The reference's
@@ -24,6 +21,6 @@ public final class QwenImageTimestepEmbedding: Module {
     public func callAsFunction(_ sigmas: [Float]) -> Tensor {
         let features = sinusoidalTimestepEmbedding(sigmas, dimension: Self.frequencyChannels, flipSinToCos: true,
                                                    downscaleFrequencyShift: 0, scale: 1000)
-        return outputProjection(inputProjection(features).silu())
+        return timestepEmbedder(features)
     }
 }

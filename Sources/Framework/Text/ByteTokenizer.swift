@@ -1,11 +1,7 @@
-import DiffSynth
-
-// Generic, not Qwen-specific: any family's random-weight tiny model needs a tokenizer that
-// accepts every prompt without vocabulary files. Candidate for moving to the framework's Text module.
-
 /// A tokenizer for random-weight tiny models: given special tokens written in the text become
 /// ids 0, 1, …; every other UTF-8 byte `b` becomes `specialTokens.count + b`. Vocabulary size
-/// ``count``. Not the Qwen2 BPE: tiny models have no trained vocabulary to match.
+/// ``count``. Tiny models have no trained vocabulary to match, so any family's random-weight
+/// model can use this instead of its real tokenizer.
 public final class ByteTokenizer: TextTokenizer {
     /// Special tokens in id order.
     public let specialTokens: [String]
