@@ -10,9 +10,9 @@ struct TinyPipelineTests {
         let vocabulary = Fixtures.tokenizerJSON["length"] as! Int
         let tiny = QwenImagePipeline.tiny(seed: 1, tokenizer: FixtureTokenizer(), vocabularySize: vocabulary)
         let folder = try DiffusersFolder(Fixtures.folder)
-        #expect(tiny.transformer.checkpointMismatch(try folder.weights("transformer")).isEmpty)
-        #expect(tiny.vae.checkpointMismatch(try folder.weights("vae")).isEmpty)
-        #expect(tiny.textEncoder.checkpointMismatch(try folder.weights("text_encoder"), keyForSourceName: QwenImageTextEncoder.keyForSourceName).isEmpty)
+        #expect(try tiny.transformer.checkLoad(from: try folder.weights("transformer")).isExact)
+        #expect(try tiny.vae.checkLoad(from: try folder.weights("vae")).isExact)
+        #expect(try tiny.textEncoder.checkLoad(from: try folder.weights("text_encoder"), keyForSourceName: QwenImageTextEncoder.keyForSourceName).isExact)
         #expect(tiny.transformer.trainableParameters().isEmpty && tiny.textEncoder.trainableParameters().isEmpty)
     }
 

@@ -32,7 +32,7 @@ struct LoadingTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.editTextEncoder2(folder) { $0["text_model.encoder.layers.3.mlp.fc1.bias"] = nil }
         let message = Self.failure(loading: folder)
-        #expect(message.contains("missing 'text_model.encoder.layers.3.mlp.fc1.bias'"), "\(message)")
+        #expect(message.contains("'text_model.encoder.layers.3.mlp.fc1.bias' is missing"), "\(message)")
         #expect(message.contains("text_encoder_2/model.fp16.safetensors"), "\(message)")
     }
 
@@ -42,7 +42,7 @@ struct LoadingTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.editTextEncoder2(folder) { $0["text_model.encoder.layers.9.extra.weight"] = Tensor.zeros([2]) }
         let message = Self.failure(loading: folder)
-        #expect(message.contains("unexpected 'text_model.encoder.layers.9.extra.weight'"), "\(message)")
+        #expect(message.contains("unexpected tensor 'text_model.encoder.layers.9.extra.weight'"), "\(message)")
         #expect(message.contains("text_encoder_2/model.fp16.safetensors"), "\(message)")
     }
 
@@ -52,7 +52,7 @@ struct LoadingTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.editTextEncoder2(folder) { $0["text_projection.weight"] = Tensor.zeros([16, 32]) }
         let message = Self.failure(loading: folder)
-        #expect(message.contains("'text_projection.weight' has shape [16, 32], model expects [32, 32]"), "\(message)")
+        #expect(message.contains("'text_projection.weight' has shape [16, 32], the model expects [32, 32]"), "\(message)")
         #expect(message.contains("text_encoder_2/model.fp16.safetensors"), "\(message)")
     }
 

@@ -8,6 +8,15 @@ public protocol WeightSource {
     func shape(of name: String) -> [Int]?
     /// The values of `name` as Float32.
     func tensor(_ name: String) throws -> Tensor
+    /// The file holding `name` (a shard's file name), for messages; nil when there is no file.
+    func file(of name: String) -> String?
+    /// Why `name` cannot be read as Float32 (e.g. its stored element type), nil when it can.
+    func unreadableReason(_ name: String) -> String?
+}
+
+extension WeightSource {
+    public func file(of name: String) -> String? { nil }
+    public func unreadableReason(_ name: String) -> String? { nil }
 }
 
 /// Tensors held in memory, e.g. a state dict.

@@ -77,8 +77,8 @@ struct ModuleTests {
             Issue.record("expected an error")
         } catch let error as WeightLoadError {
             let message = error.description
-            #expect(message.contains("missing 'embed.weight'"))
-            #expect(message.contains("unexpected 'lm_head.weight'"))
+            #expect(message.contains("'embed.weight' is missing"))
+            #expect(message.contains("unexpected tensor 'lm_head.weight'"))
             #expect(model.projOut.weight.value.scalars == before)
         } catch { Issue.record("unexpected error \(error)") }
         state["transformer_blocks.0.conv.bias"] = Tensor.zeros([4])

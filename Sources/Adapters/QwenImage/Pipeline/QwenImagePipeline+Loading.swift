@@ -76,11 +76,12 @@ extension QwenImagePipeline {
             ("text_encoder", textEncoder, textWeights, QwenImageTextEncoder.keyForSourceName),
             ("vae", vae, vaeWeights, { $0 }),
         ]
-        for part in parts { try check(part.module, part.weights, component: part.component, keyForSourceName: part.key) }
-        for part in parts {
-            try part.module.load(from: part.weights, sourceName: "\(part.component)/\(part.weights.url.lastPathComponent)",
-                                 strict: true, keyForSourceName: part.key)
+        // Every component is checked (names, shapes, element types) before any is loaded.
+        func source(_ part: (component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)) -> String {
+            "\(part.component)/\(part.weights.url.lastPathComponent)"
         }
+        for part in parts { try part.module.checkLoad(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
+        for part in parts { try part.module.load(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
         // Inference models are frozen; training unfreezes the denoiser or injects LoRA into it.
         transformer.freeze()
         textEncoder.freeze()
@@ -90,25 +91,4 @@ extension QwenImagePipeline {
                                  noisePrecision: options.noisePrecision ?? .float32)
     }
 
-    /// Throws the first problem a strict load of `weights` into `module` would hit, naming the
-    /// component-relative file and the key.
-    static func check(_ module: any Module, _ weights: ShardedSafetensors, component: String,
-                      keyForSourceName: (String) -> String?) throws {
-        let mismatch = module.checkpointMismatch(weights, keyForSourceName: keyForSourceName)
-        if let first = mismatch.missing.first {
-            throw QwenImageError.missingTensor(component: component, key: first, checkpoint: "\(component)/\(weights.url.lastPathComponent)",
-                                               missingCount: mismatch.missing.count)
-        }
-        if let first = mismatch.unexpected.first {
-            throw QwenImageError.unexpectedTensor(component: component, key: first.key, file: "\(component)/\(first.file)",
-                                                  unexpectedCount: mismatch.unexpected.count)
-        }
-        if let first = mismatch.shapeMismatches.first {
-            throw QwenImageError.shapeMismatch(component: component, key: first.key, file: "\(component)/\(first.file)",
-                                               found: first.found, expected: first.expected)
-        }
-        if let first = mismatch.unreadable.first {
-            throw QwenImageError.unsupportedDType(component: component, key: first.key, file: "\(component)/\(first.file)", dtype: first.dtype)
-        }
-    }
 }
