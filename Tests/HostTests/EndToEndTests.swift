@@ -93,3 +93,27 @@ struct EndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: path("bad-out/loss.csv")))
     }
 }
+
+@Suite("diffsynth inspect and model selection")
+struct InspectTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    @Test("inspect recognises a diffusers folder and its strict load passes; a weight file is described")
+    func inspect() throws {
+        try InspectCommand.parse([Self.fixtures.appendingPathComponent("qwen-image-tiny").path]).run()
+        try InspectCommand.parse([Self.fixtures.appendingPathComponent("qwen-image-tiny/vae/diffusion_pytorch_model.safetensors").path]).run()
+    }
+
+    @Test("a model id that is not on disk says where it looked and how to download it")
+    func missingModel() throws {
+        try BuiltinAdapters.registerOnce()
+        let options = try ModelOptions.parse(["--model_id_with_origin_paths", "Qwen/Qwen-Image:transformer/*.safetensors",
+                                              "--models_dir", "/nonexistent/models"])
+        do {
+            _ = try options.load()
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("/nonexistent/models/Qwen/Qwen-Image") && "\(error)".contains("download"), "\(error)")
+        }
+    }
+}

@@ -80,6 +80,8 @@ struct ModelOptions: ParsableArguments {
             return pipeline
         }
         let folder = try folder()!
+        // Says where it looked and how to download, before any family tries to read it.
+        guard FileManager.default.fileExists(atPath: folder.path) else { throw ModelFolderError.notFound(path: folder.path) }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
         return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
     }
