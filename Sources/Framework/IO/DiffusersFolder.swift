@@ -15,7 +15,7 @@ public struct DiffusersFolder: Sendable {
         self.url = url
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelFolderError.notFound(path: url.path)
+            throw ModelFolderError.notFound(path: url.path, repository: nil)
         }
         let index = url.appendingPathComponent("model_index.json")
         guard let data = try? Data(contentsOf: index) else { throw ModelFolderError.missingFile(path: index.path) }
@@ -54,15 +54,17 @@ public struct DiffusersFolder: Sendable {
 
 /// Why a model folder cannot be used.
 public enum ModelFolderError: Error, CustomStringConvertible {
-    case notFound(path: String)
+    /// No folder at `path`; `repository` is the hub id it would be downloaded from, when known.
+    case notFound(path: String, repository: String? = nil)
     case missingFile(path: String)
     case missingComponent(folder: String, component: String)
     case wrongFamily(path: String, found: String, expected: String)
 
     public var description: String {
         switch self {
-        case .notFound(let path):
-            return "\(path): no such model folder. Download it first, e.g. `huggingface-cli download <repo> --local-dir \(path)` or `modelscope download --model <repo> --local_dir \(path)`"
+        case .notFound(let path, let repository):
+            let repo = repository ?? "<repo>"
+            return "\(path): no such model folder. Download it first: `modelscope download --model \(repo) --local_dir \(path)` or `huggingface-cli download \(repo) --local-dir \(path)`"
         case .missingFile(let path): return "\(path): file not found"
         case .missingComponent(let folder, let component): return "\(folder): component folder '\(component)/' is missing"
         case .wrongFamily(let path, let found, let expected): return "\(path): this is a \(found), not a \(expected)"

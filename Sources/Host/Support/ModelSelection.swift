@@ -81,7 +81,10 @@ struct ModelOptions: ParsableArguments {
         }
         let folder = try folder()!
         // Says where it looked and how to download, before any family tries to read it.
-        guard FileManager.default.fileExists(atPath: folder.path) else { throw ModelFolderError.notFound(path: folder.path) }
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            let repository = modelIdWithOriginPaths.flatMap { $0.split(separator: ":").first.map(String.init) }
+            throw ModelFolderError.notFound(path: folder.path, repository: repository)
+        }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
         return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
     }
