@@ -20,7 +20,8 @@ public enum SDXLAdapter: ModelAdapter {
 
     /// Loads a diffusers SDXL folder with its shipped scheduler (see ``SDXLPipeline``).
     public static func load(from folder: URL, options: AdapterLoadOptions) throws -> any DiffusionPipeline {
-        try SDXLPipeline.load(from: folder, variant: options.variant, noisePrecision: options.noisePrecision ?? .float32)
+        try SDXLPipeline.load(from: folder, variant: options.variant, noisePrecision: options.noisePrecision ?? .float32,
+                              randomWeights: options.randomWeights)
     }
 
     /// The tiny random-weight SDXL (``SDXLPipeline/tiny(seed:scheduler:tokenizers:preset:)``).

@@ -32,11 +32,12 @@ extension SDXLPipeline {
     ///   - preset: sampling defaults; nil picks Turbo when the folder ships an Euler ancestral
     ///     scheduler, base otherwise.
     ///   - noisePrecision: how seeded noise is drawn (diffusers and DiffSynth draw SDXL noise in Float32).
+    ///   - randomWeights: build with seeded random weights instead of reading weight files (to train from scratch).
     public static func load(
         from folder: URL, variant: String? = nil,
         makeScheduler: (URL) throws -> any Scheduler = SchedulerConfiguration.load(contentsOf:),
         makeTokenizer: ((_ folder: URL) throws -> any SDXLTokenizer)? = { try ClosureTokenizer.clip(folder: $0) },
-        preset: SDXLPreset? = nil, noisePrecision: NoisePrecision = .float32
+        preset: SDXLPreset? = nil, noisePrecision: NoisePrecision = .float32, randomWeights: UInt64? = nil
     ) throws -> SDXLPipeline {
         let model = try DiffusersFolder(folder)
         guard model.pipelineClass.hasPrefix("StableDiffusionXL") else {
@@ -53,12 +54,8 @@ extension SDXLPipeline {
         let textConfiguration = try CLIPTextConfiguration(contentsOf: configuration("text_encoder"), hasProjection: false)
         let textConfiguration2 = try CLIPTextConfiguration(contentsOf: configuration("text_encoder_2"), hasProjection: true)
         let schedulerFile = try configuration("scheduler", "scheduler_config.json")
-        // 2. Every weight file, opened and header-checked.
-        let weights = try Dictionary(uniqueKeysWithValues: ["unet", "vae", "text_encoder", "text_encoder_2"].map {
-            ($0, try model.weights($0, variant: variant))
-        })
-        // 3. Models with uninitialised parameters, assembled (which checks they fit together), then filled.
-        let uninitialized = ParameterScope(.uninitialized)
+        // Uninitialised parameters filled by the load, or seeded random ones to train from scratch.
+        let uninitialized = randomWeights.map { ParameterScope(.random(seed: $0)) } ?? ParameterScope(.uninitialized)
         let unet = UNet2DConditionModel(configuration: unetConfiguration, scope: uninitialized)
         let vae = AutoencoderKL(configuration: vaeConfiguration, scope: uninitialized)
         let textEncoder = CLIPTextEncoder(configuration: textConfiguration, scope: uninitialized)
@@ -72,11 +69,17 @@ extension SDXLPipeline {
                                         forceZerosForEmptyPrompt: try forceZeros(in: folder),
                                         preset: preset ?? SDXLPreset.forScheduler(className: schedulerClass),
                                         noisePrecision: noisePrecision, origin: folder.path)
-        try unet.load(from: weights["unet"]!, sourceName: weights["unet"]!.url.path)
-        try vae.load(from: SDXLWeights.vaeSource(weights["vae"]!), sourceName: weights["vae"]!.url.path)
-        try textEncoder.load(from: SDXLWeights.textEncoderSource(weights["text_encoder"]!), sourceName: weights["text_encoder"]!.url.path)
-        try textEncoder2.load(from: SDXLWeights.textEncoderSource(weights["text_encoder_2"]!),
-                              sourceName: weights["text_encoder_2"]!.url.path)
+        if randomWeights == nil {
+            // Every weight file, opened and header-checked, then read.
+            let weights = try Dictionary(uniqueKeysWithValues: ["unet", "vae", "text_encoder", "text_encoder_2"].map {
+                ($0, try model.weights($0, variant: variant))
+            })
+            try unet.load(from: weights["unet"]!, sourceName: weights["unet"]!.url.path)
+            try vae.load(from: SDXLWeights.vaeSource(weights["vae"]!), sourceName: weights["vae"]!.url.path)
+            try textEncoder.load(from: SDXLWeights.textEncoderSource(weights["text_encoder"]!), sourceName: weights["text_encoder"]!.url.path)
+            try textEncoder2.load(from: SDXLWeights.textEncoderSource(weights["text_encoder_2"]!),
+                                  sourceName: weights["text_encoder_2"]!.url.path)
+        }
         // Everything starts frozen, so inference outside `withNoGrad` records nothing; training
         // unfreezes the denoiser (full fine-tuning) or injects LoRA into it.
         for module in [unet, textEncoder, textEncoder2, vae] as [any Module] { module.freeze() }

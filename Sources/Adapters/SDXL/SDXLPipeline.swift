@@ -61,6 +61,14 @@ public final class SDXLPipeline: DiffusionPipeline {
     /// The UNet: what training updates.
     public var denoiser: any Module { unet }
 
+    /// `unet/`, `text_encoder/`, `text_encoder_2/` and `vae/`, with diffusers' and transformers' weight file names.
+    public var components: [PipelineComponent] {
+        [PipelineComponent(name: "unet", module: unet),
+         PipelineComponent(name: "text_encoder", module: textEncoder, weightsFile: "model.safetensors"),
+         PipelineComponent(name: "text_encoder_2", module: textEncoder2, weightsFile: "model.safetensors"),
+         PipelineComponent(name: "vae", module: vae)]
+    }
+
     /// Recompute each UNet resnet and transformer block during backward.
     public var gradientCheckpointing: Bool {
         get { unet.gradientCheckpointing }

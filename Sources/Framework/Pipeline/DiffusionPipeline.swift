@@ -27,6 +27,10 @@ public protocol DiffusionPipeline: AnyObject {
     /// VAE decoding of normalised latents to images `[B, 3, H, W]` in [-1, 1].
     func decode(latents: Tensor) throws -> Tensor
 
+    /// The same decoding without any final clamp to [-1, 1], for reconstruction training (a clamp
+    /// passes no gradient where the output is out of range). Default: ``decode(latents:)``.
+    func decodeForTraining(latents: Tensor) throws -> Tensor
+
     /// The schedule context for an image of this size (e.g. the image-token count for
     /// resolution-dependent shifting). Default: no context.
     func scheduleContext(height: Int, width: Int) -> ScheduleContext
@@ -34,10 +38,45 @@ public protocol DiffusionPipeline: AnyObject {
     /// Combines the positive and negative predictions for guidance `scale`. Default:
     /// classifier-free guidance `negative + scale · (positive − negative)`.
     func guide(positive: Tensor, negative: Tensor, scale: Float) -> Tensor
+
+    /// The networks with weights, by their diffusers component folder (`transformer`, `unet`,
+    /// `vae`, `text_encoder`, …): what `--trainable_models` can name and what a model folder's
+    /// weights are written from. Default: the denoiser alone, as `denoiser`.
+    var components: [PipelineComponent] { get }
+}
+
+/// A network of a pipeline and where its weights live in a diffusers folder.
+public struct PipelineComponent {
+    /// The component folder name (`transformer`, `vae`, …).
+    public let name: String
+    public let module: any Module
+    /// The weight file name in that folder (`diffusion_pytorch_model.safetensors` for diffusers
+    /// models, `model.safetensors` for transformers ones).
+    public let weightsFile: String
+
+    public init(name: String, module: any Module, weightsFile: String = "diffusion_pytorch_model.safetensors") {
+        self.name = name
+        self.module = module
+        self.weightsFile = weightsFile
+    }
 }
 
 extension DiffusionPipeline {
     public func scheduleContext(height: Int, width: Int) -> ScheduleContext { ScheduleContext() }
+
+    public var components: [PipelineComponent] { [PipelineComponent(name: "denoiser", module: denoiser)] }
+
+    public func decodeForTraining(latents: Tensor) throws -> Tensor { try decode(latents: latents) }
+
+    /// The module `--trainable_models NAME` / `--lora_base_model NAME` means: the denoiser for
+    /// DiffSynth's `dit`/`unet` (and `transformer`, `denoiser`), otherwise the component of that name.
+    public func trainableModule(named name: String) throws -> any Module {
+        if ["dit", "unet", "transformer", "denoiser"].contains(name) { return denoiser }
+        guard let component = components.first(where: { $0.name == name }) else {
+            throw PipelineError.unknownComponent(name, known: ["dit"] + components.map(\.name))
+        }
+        return component.module
+    }
 
     public func guide(positive: Tensor, negative: Tensor, scale: Float) -> Tensor {
         negative + (positive - negative) * scale
@@ -85,6 +124,7 @@ extension DiffusionPipeline {
 public enum PipelineError: Error, CustomStringConvertible {
     case invalidResolution(height: Int, width: Int, multiple: Int)
     case missingNegativeConditioning
+    case unknownComponent(String, known: [String])
 
     public var description: String {
         switch self {
@@ -96,6 +136,8 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "resolution \(h)x\(w) is not a multiple of \(m): nearest valid height \(near(h)), width \(near(w))"
         case .missingNegativeConditioning:
             return "guidance scale ≠ 1 needs a negative prompt encoding"
+        case .unknownComponent(let name, let known):
+            return "this model has no component '\(name)' (it has \(known.joined(separator: ", ")))"
         }
     }
 }

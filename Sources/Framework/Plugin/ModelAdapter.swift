@@ -6,10 +6,14 @@ public struct AdapterLoadOptions: Sendable {
     public var variant: String?
     /// Overrides how seeded noise is drawn (e.g. DiffSynth's bf16 draw for Qwen-Image).
     public var noisePrecision: NoisePrecision?
+    /// Build the folder's configuration with PyTorch-default random weights from this seed instead
+    /// of reading weight files (which may be absent): the start of training a model from scratch.
+    public var randomWeights: UInt64?
 
-    public init(variant: String? = nil, noisePrecision: NoisePrecision? = nil) {
+    public init(variant: String? = nil, noisePrecision: NoisePrecision? = nil, randomWeights: UInt64? = nil) {
         self.variant = variant
         self.noisePrecision = noisePrecision
+        self.randomWeights = randomWeights
     }
 }
 

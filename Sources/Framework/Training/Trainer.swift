@@ -52,16 +52,16 @@ public final class Trainer {
     public func run(resumeFrom: URL? = nil, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> [Float] {
         guard !samples.isEmpty else { throw TrainingError.emptyDataset }
         for sample in samples { try objective.validate(sample, pipeline: pipeline) }
-        let denoiser = pipeline.denoiser
+        let root = try trainedModule()
         switch configuration.trainable {
         case .lora(let targets, let rank, let alpha):
-            try LoRA.inject(into: denoiser, targets: targets, rank: rank, alpha: alpha, seed: configuration.seed)
+            try LoRA.inject(into: root, targets: targets, rank: rank, alpha: alpha, seed: configuration.seed)
             if let url = configuration.loraCheckpoint { try loadLoRA(from: url) }
         case .full:
-            denoiser.unfreeze()
+            root.unfreeze()
         }
         pipeline.gradientCheckpointing = configuration.gradientCheckpointing
-        let parameters = denoiser.trainableParameters()
+        let parameters = root.trainableParameters()
         let optimizer = AdamW(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
         let fingerprint = configuration.fingerprint(objective: objective.name, rows: samples.count)
 
@@ -134,6 +134,9 @@ public final class Trainer {
         return losses
     }
 
+    /// The module being trained: the denoiser, or the component ``TrainerConfiguration/trainedModule`` names.
+    func trainedModule() throws -> any Module { try pipeline.trainableModule(named: configuration.trainedModule) }
+
     /// Constant learning rate after a linear warm-up of `warmupSteps` optimiser steps.
     func learningRate(afterSteps optimizerSteps: Int) -> Float {
         let warmup = configuration.warmupSteps
@@ -171,7 +174,7 @@ public final class Trainer {
             metadata["lora_alpha"] = "\(alpha ?? Float(rank))"
             metadata["lora_target_modules"] = targets.joined(separator: ",")
         }
-        return try TrainingCheckpoint.save(weights: TrainingCheckpoint.weights(of: pipeline, configuration: configuration), name: name,
+        return try TrainingCheckpoint.save(weights: TrainingCheckpoint.weights(of: try trainedModule(), configuration: configuration), name: name,
                                            state: state, metadata: metadata, configuration: configuration)
     }
 
@@ -182,7 +185,7 @@ public final class Trainer {
         case .full:
             let prefix = configuration.removePrefixInCheckpoint
             let named = Dictionary(weights.map { (prefix + $0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            try pipeline.denoiser.load(from: InMemoryWeights(named), sourceName: file, strict: false)
+            try trainedModule().load(from: InMemoryWeights(named), sourceName: file, strict: false)
         }
     }
 
@@ -195,7 +198,7 @@ public final class Trainer {
     }
 
     private func assignLoRA(_ weights: LoRAWeights, file: String) throws {
-        let adapters = Dictionary(pipeline.denoiser.linearLayers().compactMap { layer in
+        let adapters = Dictionary(try trainedModule().linearLayers().compactMap { layer in
             layer.adapters.first { $0.name == "default" }.map { (layer.path, $0) }
         }, uniquingKeysWith: { a, _ in a })
         for (path, pair) in weights.layers {

@@ -12,6 +12,9 @@ public struct TrainerConfiguration: Sendable {
     }
 
     public var trainable: Trainable
+    /// Which network is trained: `denoiser` (DiffSynth's `dit`/`unet`) or a component folder name
+    /// of the pipeline such as `vae` (see ``DiffusionPipeline/trainableModule(named:)``).
+    public var trainedModule: String = "denoiser"
     /// Where checkpoints, `loss.csv` and the training state go.
     public var outputPath: URL
     public var learningRate: Float = 1e-4
@@ -60,7 +63,7 @@ public struct TrainerConfiguration: Sendable {
         case .full: trainableText = "full"
         case .lora(let targets, let rank, let alpha): trainableText = "lora:\(targets.joined(separator: ",")):\(rank):\(alpha.map { "\($0)" } ?? "rank")"
         }
-        return ["objective": objective, "rows": "\(rows)", "trainable": trainableText, "learning_rate": "\(learningRate)",
+        return ["objective": objective, "rows": "\(rows)", "trainable": trainableText, "module": trainedModule, "learning_rate": "\(learningRate)",
                 "weight_decay": "\(weightDecay)", "epochs": "\(epochs)", "dataset_repeat": "\(datasetRepeat)",
                 "gradient_accumulation_steps": "\(gradientAccumulationSteps)", "warmup_steps": "\(warmupSteps)",
                 "max_grad_norm": maxGradNorm.map { "\($0)" } ?? "none", "seed": "\(seed)", "shuffle": "\(shuffle)"]

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Two files per save, both written atomically:
 /// - the weights, as DiffSynth names them: `step-N.safetensors` / `epoch-K.safetensors` holding
-///   the trained LoRA (`<layer>.lora_A.default.weight`, …) or the full denoiser state dict;
+///   the trained LoRA (`<layer>.lora_A.default.weight`, …) or the trained module's full state dict
+///   (diffusers' keys for that component, so it can replace the component's weight file);
 /// - `training_state.safetensors`: optimiser moments, any gradient accumulated mid-window, and
 ///   in its metadata the next step, the optimiser step count, the weights file and the run's
 ///   fingerprint. Resuming from it continues the run exactly (same data order, same draws,
@@ -22,13 +23,13 @@ enum TrainingCheckpoint {
     }
 
     /// The tensors to save for the trained parameters.
-    static func weights(of pipeline: any DiffusionPipeline, configuration: TrainerConfiguration) -> [String: Tensor] {
+    static func weights(of module: any Module, configuration: TrainerConfiguration) -> [String: Tensor] {
         var tensors: [String: Tensor]
         switch configuration.trainable {
         case .lora:
-            tensors = LoRA.trainedWeights(of: pipeline.denoiser).stateDict(format: configuration.loraKeyFormat)
+            tensors = LoRA.trainedWeights(of: module).stateDict(format: configuration.loraKeyFormat)
         case .full:
-            tensors = Dictionary(pipeline.denoiser.trainableParameters().map { ($0.name, $0.value.detached()) }, uniquingKeysWith: { a, _ in a })
+            tensors = Dictionary(module.trainableParameters().map { ($0.name, $0.value.detached()) }, uniquingKeysWith: { a, _ in a })
         }
         let prefix = configuration.removePrefixInCheckpoint
         guard !prefix.isEmpty else { return tensors }

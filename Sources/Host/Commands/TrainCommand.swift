@@ -8,7 +8,8 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train with Direct Distillation (offline or online) or supervised fine-tuning.",
         discussion: """
-        Tasks: direct_distill (teacher images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk), sft.
+        Tasks: direct_distill (teacher images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk), sft,
+        autoencoder (trains a component such as --trainable_models vae to reconstruct the images).
         Step counts, checkpoint names (step-N / epoch-K .safetensors) and loss.csv follow DiffSynth-Studio.
         """)
 
@@ -50,9 +51,9 @@ struct TrainCommand: ParsableCommand {
     var maxSteps: Int?
 
     // What to train
-    @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online or sft.")
+    @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online, sft or autoencoder.")
     var task: String = "sft"
-    @Option(name: .customLong("trainable_models"), help: "Train these models fully: dit / unet / transformer / denoiser.")
+    @Option(name: .customLong("trainable_models"), help: "Train this model fully: dit / unet / transformer / denoiser, or a component such as vae.")
     var trainableModels: String?
     @Option(name: .customLong("lora_base_model"), help: "Inject LoRA into this model: dit / unet / transformer / denoiser.")
     var loraBaseModel: String?
@@ -134,16 +135,17 @@ struct TrainCommand: ParsableCommand {
         if task.contains(":") {
             throw ValidationError("--task \(task): two-stage split training is not needed here — frozen text-encoder and VAE outputs are cached in memory; use --task \(task.split(separator: ":")[0])")
         }
-        guard ["direct_distill", "direct_distill_online", "sft"].contains(task) else {
-            throw ValidationError("--task \(task) is not one of direct_distill, direct_distill_online, sft")
+        guard ["direct_distill", "direct_distill_online", "sft", "autoencoder"].contains(task) else {
+            throw ValidationError("--task \(task) is not one of direct_distill, direct_distill_online, sft, autoencoder")
         }
         guard (trainableModels == nil) != (loraBaseModel == nil) else {
             throw ValidationError("choose exactly one of --lora_base_model (LoRA) and --trainable_models (full fine-tuning)")
         }
-        for (flag, value) in [("--trainable_models", trainableModels), ("--lora_base_model", loraBaseModel)] {
-            if let value, !["dit", "unet", "transformer", "denoiser"].contains(value) {
-                throw ValidationError("\(flag) \(value): only the denoiser (dit / unet / transformer / denoiser) can be trained")
-            }
+        if let value = loraBaseModel, !["dit", "unet", "transformer", "denoiser"].contains(value) {
+            throw ValidationError("--lora_base_model \(value): LoRA goes into the denoiser (dit / unet / transformer / denoiser)")
+        }
+        if let value = trainableModels, value.contains(",") {
+            throw ValidationError("--trainable_models \(value): train one model per run")
         }
         if task == "direct_distill_online" && teacherModel == nil && teacherTiny == nil {
             throw ValidationError("--task direct_distill_online needs --teacher_model FOLDER or --teacher_tiny FAMILY")
@@ -177,6 +179,8 @@ struct TrainCommand: ParsableCommand {
             let samples = try loadSamples(pipeline: pipeline)
             for warning in try images.check(samples) where task != "sft" { note("warning: " + warning) }
             var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
+            configuration.trainedModule = trainableModels ?? "denoiser"
+            _ = try pipeline.trainableModule(named: configuration.trainedModule)
             configuration.learningRate = learningRate
             configuration.weightDecay = weightDecay
             configuration.epochs = numEpochs
@@ -231,6 +235,7 @@ struct TrainCommand: ParsableCommand {
                                                                              guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale),
                                            height: h, width: w, cacheDirectory: URL(fileURLWithPath: outputPath).appendingPathComponent("teacher_cache"),
                                            student: DirectDistillLoss(studentShift: shift))
+        case "autoencoder": return AutoencoderLoss(seed: seed)
         default: return SupervisedLoss(seed: seed)
         }
     }

@@ -62,26 +62,26 @@ extension QwenImagePipeline {
         let vaeConfiguration = try model.configuration("vae", as: QwenImageVAEConfiguration.self)
         try vaeConfiguration.validate(path: try model.folder("vae").appendingPathComponent("config.json").path)
 
-        let transformerWeights = try model.weights("transformer", variant: options.variant)
-        let textWeights = try model.weights("text_encoder", variant: options.variant)
-        let vaeWeights = try model.weights("vae", variant: options.variant)
+        // Uninitialised parameters (untouched memory until the load writes them), or seeded random
+        // ones for a model that is about to be trained from scratch.
+        let scope = options.randomWeights.map { ParameterScope(.random(seed: $0)) } ?? ParameterScope(.uninitialized)
+        let transformer = QwenImageTransformer2DModel(scope, configuration: transformerConfiguration)
+        let textEncoder = QwenImageTextEncoder(scope, configuration: textConfiguration)
+        let vae = AutoencoderKLQwenImage(scope, configuration: vaeConfiguration)
 
-        // Uninitialised parameters: untouched memory until the load writes them.
-        let transformer = QwenImageTransformer2DModel(ParameterScope(.uninitialized), configuration: transformerConfiguration)
-        let textEncoder = QwenImageTextEncoder(ParameterScope(.uninitialized), configuration: textConfiguration)
-        let vae = AutoencoderKLQwenImage(ParameterScope(.uninitialized), configuration: vaeConfiguration)
-
-        let parts: [(component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)] = [
-            ("transformer", transformer, transformerWeights, { $0 }),
-            ("text_encoder", textEncoder, textWeights, QwenImageTextEncoder.keyForSourceName),
-            ("vae", vae, vaeWeights, { $0 }),
-        ]
-        // Every component is checked (names, shapes, element types) before any is loaded.
-        func source(_ part: (component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)) -> String {
-            "\(part.component)/\(part.weights.url.lastPathComponent)"
+        if options.randomWeights == nil {
+            let parts: [(component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)] = [
+                ("transformer", transformer, try model.weights("transformer", variant: options.variant), { $0 }),
+                ("text_encoder", textEncoder, try model.weights("text_encoder", variant: options.variant), QwenImageTextEncoder.keyForSourceName),
+                ("vae", vae, try model.weights("vae", variant: options.variant), { $0 }),
+            ]
+            // Every component is checked (names, shapes, element types) before any is loaded.
+            let source = { (part: (component: String, module: any Module, weights: ShardedSafetensors, key: (String) -> String?)) in
+                "\(part.component)/\(part.weights.url.lastPathComponent)"
+            }
+            for part in parts { try part.module.checkLoad(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
+            for part in parts { try part.module.load(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
         }
-        for part in parts { try part.module.checkLoad(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
-        for part in parts { try part.module.load(from: part.weights, sourceName: source(part), keyForSourceName: part.key) }
         // Inference models are frozen; training unfreezes the denoiser or injects LoRA into it.
         transformer.freeze()
         textEncoder.freeze()

@@ -29,6 +29,13 @@ public final class QwenImagePipeline: DiffusionPipeline {
     /// The transformer: what training updates and LoRA is injected into.
     public var denoiser: any Module { transformer }
 
+    /// `transformer/`, `text_encoder/` and `vae/`, with diffusers' and transformers' weight file names.
+    public var components: [PipelineComponent] {
+        [PipelineComponent(name: "transformer", module: transformer),
+         PipelineComponent(name: "text_encoder", module: textEncoder, weightsFile: "model.safetensors"),
+         PipelineComponent(name: "vae", module: vae)]
+    }
+
     /// Per-block gradient checkpointing of the transformer.
     public var gradientCheckpointing: Bool {
         get { transformer.gradientCheckpointing }
@@ -94,6 +101,11 @@ public final class QwenImagePipeline: DiffusionPipeline {
     /// Images `[B, 3, H, W]` in [-1, 1] of normalised latents `[B, 16, H/8, W/8]`.
     public func decode(latents: Tensor) throws -> Tensor {
         vae.decode(vae.denormalize(latents))
+    }
+
+    /// ``decode(latents:)`` without the final clamp (for training the VAE).
+    public func decodeForTraining(latents: Tensor) throws -> Tensor {
+        vae.decodeUnclamped(vae.denormalize(latents))
     }
 
     /// The packed image-token count `(H/16)·(W/16)` that the flow-matching schedule's dynamic shift reads.

@@ -44,7 +44,7 @@ public final class AutoencoderKLQwenImage: Module {
     public func decode(_ latents: Tensor) -> Tensor {
         precondition(latents.rank == 4 && latents.shape[1] == configuration.zDim,
                      "VAE decode: latents \(latents.shape) must be [N, \(configuration.zDim), h, w]")
-        return decoder(postQuantConvolution(latents)).clamp(min: -1, max: 1)
+        return decodeUnclamped(latents).clamp(min: -1, max: 1)
     }
 
     /// `(z − mean) · (1 / std)` per channel: the pipelines' latent normalisation, written with the
@@ -60,5 +60,11 @@ public final class AutoencoderKLQwenImage: Module {
 
     private func channelTensor(_ values: [Float]) -> Tensor {
         Tensor(shape: [1, values.count, 1, 1], scalars: values)
+    }
+
+    /// The decoder's output before the final clamp: what reconstruction training regresses (the
+    /// clamp has zero gradient wherever the output leaves [-1, 1], which would stall training).
+    public func decodeUnclamped(_ latents: Tensor) -> Tensor {
+        decoder(postQuantConvolution(latents))
     }
 }

@@ -1,0 +1,37 @@
+/// Trains a family's VAE as a plain autoencoder through the shared trainer (`--task autoencoder
+/// --trainable_models vae`): the reconstruction MSE of `decode(encode(x) + σ·ε)` plus a small
+/// penalty on the latents' size.
+///
+/// The latent noise (σ, default 0.1 in normalised units) makes the decoder robust to the
+/// imprecise latents a few-step sampler produces; the penalty keeps the latent scale from
+/// drifting (a deterministic autoencoder has no KL term to do it). Noise is drawn from a
+/// generator seeded by (`seed`, step), so resumed runs are exact.
+public struct AutoencoderLoss: TrainingObjective {
+    public var latentNoise: Float
+    public var latentPenalty: Float
+    public var seed: UInt64
+
+    public init(latentNoise: Float = 0.0, latentPenalty: Float = 0, seed: UInt64 = 0) {
+        self.latentNoise = latentNoise
+        self.latentPenalty = latentPenalty
+        self.seed = seed
+    }
+
+    public var name: String { "autoencoder" }
+
+    public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
+        guard sample.image != nil else {
+            throw TrainingDataError.missing(row: sample.row.location, what: "the image", hint: "column 'image', listed in --data_file_keys")
+        }
+    }
+
+    public func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor {
+        // The image itself is not cached: only its pixels are fixed, its encoding changes as the VAE trains.
+        let image = try cache.loadImage(sample.image!)
+        let latents = try pipeline.encode(image: image)
+        var generator = TorchGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
+        let noisy = latentNoise == 0 ? latents : latents + Tensor.randn(latents.shape, generator: &generator) * latentNoise
+        let reconstruction = try pipeline.decodeForTraining(latents: noisy)
+        return reconstruction.mseLoss(image) + latents.pow(2).mean() * latentPenalty
+    }
+}

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Builds the embedded default model, Models/qwen-image-shapes, from nothing but this repository:
+# the Qwen-Image architecture at a small configuration (the configs in that folder), trained with
+# this project's own `diffsynth train` on the synthetic shapes dataset.
+#
+#   1. shapes        4,000 captioned 64×64 pictures of one coloured shape (deterministic)
+#   2. init-weights  seeded random weights for every component (bf16)
+#   3. autoencoder   the VAE trained to reconstruct the pictures (--task autoencoder --trainable_models vae)
+#   4. calibrate-vae latents_mean/latents_std from the trained VAE's latents
+#   5. sft           the transformer trained with flow matching on the captions (--task sft --trainable_models dit)
+#
+# The text encoder stays at its seeded random initialisation: a frozen random transformer still
+# maps different captions to different features, which is all the DiT needs to learn from.
+# Training curves are kept next to the weights (Models/qwen-image-shapes/training/*.csv).
+set -eu
+cd "$(dirname "$0")/../.."
+D=.build/release/diffsynth
+M=Models/qwen-image-shapes
+W=${WORK:-out/embedded-build}
+VAE_STEPS=${VAE_STEPS:-12000}
+DIT_STEPS=${DIT_STEPS:-20000}
+swift build -c release --product diffsynth
+mkdir -p "$W" "$M/training"
+$D shapes --output_path "$W/shapes" --count 4000 --side 64 --seed 0 > /dev/null
+$D init-weights --model "$M" --seed 0 --save_dtype bf16
+DATA="--dataset_base_path $W/shapes --dataset_metadata_path $W/shapes/metadata.csv --data_file_keys image --height 64 --width 64"
+$D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 1e-3 \
+    --dataset_repeat $((VAE_STEPS / 4000)) --save_steps "$VAE_STEPS" --save_dtype bf16 --output_path "$W/vae"
+cp "$W/vae/step-$VAE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+cp "$W/vae/loss.csv" "$M/training/vae-loss.csv"
+$D calibrate-vae --model "$M" --dataset_base_path "$W/shapes" --dataset_metadata_path "$W/shapes/metadata.csv" --count 1000
+$D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 \
+    --dataset_repeat $((DIT_STEPS / 4000)) --save_steps "$DIT_STEPS" --save_dtype bf16 --output_path "$W/dit"
+cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
+cp "$W/dit/loss.csv" "$M/training/transformer-loss.csv"
+du -sh "$M"
