@@ -1,11 +1,13 @@
 /// Trains a family's VAE as a plain autoencoder through the shared trainer (`--task autoencoder
-/// --trainable_models vae`): the reconstruction MSE of `decode(encode(x) + σ·ε)` plus a small
-/// penalty on the latents' size.
+/// --trainable_models vae`): the reconstruction MSE of `decode(encode(x) + σ·ε)`, optionally
+/// plus a penalty on the latents' size.
 ///
-/// The latent noise (σ, default 0.1 in normalised units) makes the decoder robust to the
-/// imprecise latents a few-step sampler produces; the penalty keeps the latent scale from
-/// drifting (a deterministic autoencoder has no KL term to do it). Noise is drawn from a
-/// generator seeded by (`seed`, step), so resumed runs are exact.
+/// Optional latent noise (σ in normalised units) makes the decoder robust to imprecise latents;
+/// the penalty keeps the latent scale from drifting (a deterministic autoencoder has no KL term).
+/// Both are off by default: the latent scale is fixed afterwards by measuring it
+/// (`diffsynth calibrate-vae`). Noise is drawn from a generator seeded by (`seed`, step), so
+/// resumed runs are exact. The loss uses the decoder's unclamped output
+/// (``DiffusionPipeline/decodeForTraining(latents:)``).
 public struct AutoencoderLoss: TrainingObjective {
     public var latentNoise: Float
     public var latentPenalty: Float
