@@ -38,17 +38,24 @@ public enum DistillationEvaluation {
         public let ssim: [Float]
         /// Decoded images in [-1, 1], `[1, 3, H, W]`.
         public let images: [Tensor]
+        /// The caller's per-image score (e.g. prompt adherence, 1 = follows the prompt), when one was given.
+        public let scores: [Float]?
 
         public var meanLatentMSE: Float { latentMSE.reduce(0, +) / Float(max(latentMSE.count, 1)) }
         public var meanPSNR: Float { psnr.reduce(0, +) / Float(max(psnr.count, 1)) }
         public var meanSSIM: Float { ssim.reduce(0, +) / Float(max(ssim.count, 1)) }
+        public var meanScore: Float? { scores.map { $0.reduce(0, +) / Float(max($0.count, 1)) } }
     }
 
     /// Samples the teacher once per case, then every variant, and compares.
     ///
     /// Variants must share the teacher's latent space when latent MSE is meaningful (same
     /// family); image metrics are comparable across families.
+    ///
+    /// - Parameter score: an optional per-image measure of the decoded image in [-1, 1] for a case
+    ///   (e.g. whether it follows its prompt), reported for the teacher and every variant.
     public static func run(teacher: Variant, variants: [Variant], cases: [Case], height: Int, width: Int,
+                           score: ((Case, Tensor) -> Float)? = nil,
                            onSample: (String, Int) -> Void = { _, _ in }) throws -> (teacher: Result, variants: [Result]) {
         func sample(_ v: Variant, _ c: Case) throws -> (latents: Tensor, image: Tensor) {
             let latents = try Sampler.generate(pipeline: v.pipeline, prompt: c.prompt, negativePrompt: c.negativePrompt, height: height,
@@ -61,7 +68,8 @@ public enum DistillationEvaluation {
             onSample(teacher.label, i)
         }
         let teacherResult = Result(label: teacher.label, settings: teacher.settings, latentMSE: cases.map { _ in 0 },
-                                   psnr: cases.map { _ in .infinity }, ssim: cases.map { _ in 1 }, images: reference.map(\.image))
+                                   psnr: cases.map { _ in .infinity }, ssim: cases.map { _ in 1 }, images: reference.map(\.image),
+                                   scores: score.map { f in zip(cases, reference).map { f($0, $1.image) } })
         var results: [Result] = []
         for variant in variants {
             var mse: [Float] = [], psnr: [Float] = [], ssim: [Float] = [], images: [Tensor] = []
@@ -73,7 +81,8 @@ public enum DistillationEvaluation {
                 images.append(image)
                 onSample(variant.label, i)
             }
-            results.append(Result(label: variant.label, settings: variant.settings, latentMSE: mse, psnr: psnr, ssim: ssim, images: images))
+            results.append(Result(label: variant.label, settings: variant.settings, latentMSE: mse, psnr: psnr, ssim: ssim, images: images,
+                                  scores: score.map { f in zip(cases, images).map { f($0, $1) } }))
         }
         return (teacherResult, results)
     }

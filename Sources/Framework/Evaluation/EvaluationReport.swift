@@ -2,20 +2,22 @@ import Foundation
 
 /// Writing an evaluation: `metrics.csv`, `grid.png` and a printable table.
 public enum EvaluationReport {
-    /// `metrics.csv` (one row per variant, step count and case, then a `mean` row per variant)
+    /// `metrics.csv` (one row per variant — the teacher first — step count and case, then a `mean`
+    /// row per variant; a `score` column when the evaluation had one)
     /// and `grid.png` (rows = cases; columns = teacher, then every variant sampled at
     /// `gridSteps` steps — or at its own steps for teacher baselines — in order).
     public static func write(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result],
                              cases: [DistillationEvaluation.Case], gridSteps: Int, to folder: URL) throws {
-        var lines = [CSV.line(["variant", "steps", "cfg_scale", "case", "prompt", "seed", "latent_mse", "psnr", "ssim"])]
-        for result in results {
+        let scored = reference.scores != nil
+        var lines = [CSV.line(["variant", "steps", "cfg_scale", "case", "prompt", "seed", "latent_mse", "psnr", "ssim"] + (scored ? ["score"] : []))]
+        for result in [reference] + results {
             let s = result.settings
             for (i, c) in cases.enumerated() {
                 lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(i)", c.prompt, "\(c.seed)",
-                                       "\(result.latentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])"]))
+                                       "\(result.latentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])"] + (result.scores.map { ["\($0[i])"] } ?? [])))
             }
             lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "mean", "", "",
-                                   "\(result.meanLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)"]))
+                                   "\(result.meanLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)"] + (result.meanScore.map { ["\($0)"] } ?? [])))
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("metrics.csv"))
         let columns = [reference] + results.filter { $0.label == reference.label || $0.settings.steps == gridSteps }
@@ -31,13 +33,16 @@ public enum EvaluationReport {
                 return i == 0 ? pair.0 + pad : pad + pair.0
             }.joined(separator: "  ")
         }
-        let widths = [16, 5, 5, 12, 8, 6]
-        var lines = [row(["variant", "steps", "cfg", "latent MSE", "PSNR dB", "SSIM"], widths)]
+        let scored = reference.scores != nil
+        let widths = [16, 5, 5, 12, 8, 6] + (scored ? [9] : [])
+        func score(_ r: DistillationEvaluation.Result) -> [String] { r.meanScore.map { [String(format: "%.0f %%", $0 * 100)] } ?? [] }
+        var lines = [row(["variant", "steps", "cfg", "latent MSE", "PSNR dB", "SSIM"] + (scored ? ["adherence"] : []), widths)]
         lines.append(row([reference.label, "\(reference.settings.steps)", String(format: "%.1f", reference.settings.guidanceScale),
-                          "reference", "", ""], widths))
+                          "reference", "", ""] + score(reference), widths))
         for r in results {
             lines.append(row([r.label, "\(r.settings.steps)", String(format: "%.1f", r.settings.guidanceScale),
-                              String(format: "%.6f", r.meanLatentMSE), String(format: "%.2f", r.meanPSNR), String(format: "%.3f", r.meanSSIM)], widths))
+                              String(format: "%.6f", r.meanLatentMSE), String(format: "%.2f", r.meanPSNR), String(format: "%.3f", r.meanSSIM)] + score(r),
+                             widths))
         }
         return lines.joined(separator: "\n")
     }

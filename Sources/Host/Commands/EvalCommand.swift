@@ -34,45 +34,61 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("height")) var height: Int?
     @Option(name: .customLong("width")) var width: Int?
     @Option(name: .customLong("output_path")) var outputPath: String = "eval"
+    @Option(name: .customLong("adherence"), help: "Score prompt adherence automatically: 'shapes' for the embedded model's captions.")
+    var adherence: String?
+
+    func validate() throws {
+        if let adherence, adherence != "shapes" { throw ValidationError("--adherence \(adherence): the only checker is 'shapes'") }
+    }
 
     func run() throws {
-        try DiffSynthCommand.report {
-            try plugins.registerAdapters()
-            let stepList = try parseList(steps, flag: "--steps")
-            let baselines = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
-            let before = try model.load()
-            let after = try model.load()
-            if let loraPath { try applyLoRA(loraPath, scale: 1, to: after) }
-            if let studentCheckpoint {
-                try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
-            }
-            if loraPath == nil && studentCheckpoint == nil { note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'") }
-            let teacher = try teacherModel.map { try ModelOptions.parse(["--model", $0]).load() } ?? before
-            let d = teacher.descriptor
-            let teacherSettings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
-            let (h, w) = (height ?? before.descriptor.defaultResolution.height, width ?? before.descriptor.defaultResolution.width)
-            try teacher.validate(height: h, width: w)
-            try before.validate(height: h, width: w)
-            let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: "")
-                .map { DistillationEvaluation.Case(prompt: $0.prompt, negativePrompt: $0.negativePrompt, seed: UInt64(bitPattern: $0.seed)) }
-            var variants: [DistillationEvaluation.Variant] = []
-            for s in stepList {
-                variants.append(.init(label: "student before", pipeline: before, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
-                variants.append(.init(label: "student after", pipeline: after, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
-            }
-            for s in baselines {
-                variants.append(.init(label: "teacher", pipeline: teacher, settings: SamplingSettings(steps: s, guidanceScale: teacherSettings.guidanceScale)))
-            }
-            let progress = Progress("samples", total: cases.count * (variants.count + 1))
-            var done = 0
-            let (reference, results) = try DistillationEvaluation.run(
-                teacher: .init(label: "teacher", pipeline: teacher, settings: teacherSettings), variants: variants, cases: cases,
-                height: h, width: w) { _, _ in done += 1; progress.update(done) }
-            let folder = URL(fileURLWithPath: outputPath)
-            try EvaluationReport.write(reference: reference, results: results, cases: cases, gridSteps: gridSteps, to: folder)
-            print(EvaluationReport.table(reference: reference, results: results))
-            print("wrote \(folder.appendingPathComponent("metrics.csv").path) and \(folder.appendingPathComponent("grid.png").path)")
+        try DiffSynthCommand.report { try evaluate() }
+    }
+
+    private func evaluate() throws {
+        try plugins.registerAdapters()
+        let stepList = try parseList(steps, flag: "--steps")
+        let baselines = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
+        let before = try model.load()
+        let after = try model.load()
+        if let loraPath { try applyLoRA(loraPath, scale: 1, to: after) }
+        if let studentCheckpoint {
+            try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
         }
+        if loraPath == nil && studentCheckpoint == nil { note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'") }
+        let teacher = try teacherModel.map { try ModelOptions.parse(["--model", $0]).load() } ?? before
+        let d = teacher.descriptor
+        let teacherSettings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
+        let (h, w) = (height ?? before.descriptor.defaultResolution.height, width ?? before.descriptor.defaultResolution.width)
+        try teacher.validate(height: h, width: w)
+        try before.validate(height: h, width: w)
+        let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: "")
+            .map { DistillationEvaluation.Case(prompt: $0.prompt, negativePrompt: $0.negativePrompt, seed: UInt64(bitPattern: $0.seed)) }
+        var variants: [DistillationEvaluation.Variant] = []
+        for s in stepList {
+            variants.append(.init(label: "student before", pipeline: before, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+            variants.append(.init(label: "student after", pipeline: after, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+        }
+        for s in baselines {
+            variants.append(.init(label: "teacher", pipeline: teacher, settings: SamplingSettings(steps: s, guidanceScale: teacherSettings.guidanceScale)))
+        }
+        var scorer: ((DistillationEvaluation.Case, Tensor) -> Float)?
+        if adherence != nil { scorer = { c, image in Self.shapesAdherence(c, image) } }
+        let progress = Progress("samples", total: cases.count * (variants.count + 1))
+        var done = 0
+        let (reference, results) = try DistillationEvaluation.run(
+            teacher: .init(label: "teacher", pipeline: teacher, settings: teacherSettings), variants: variants, cases: cases,
+            height: h, width: w, score: scorer) { _, _ in done += 1; progress.update(done) }
+        let folder = URL(fileURLWithPath: outputPath)
+        try EvaluationReport.write(reference: reference, results: results, cases: cases, gridSteps: gridSteps, to: folder)
+        print(EvaluationReport.table(reference: reference, results: results))
+        print("wrote \(folder.appendingPathComponent("metrics.csv").path) and \(folder.appendingPathComponent("grid.png").path)")
+    }
+
+    /// 1 when the picture shows the colour and shape its caption names (see ``Shapes/read(_:)``).
+    static func shapesAdherence(_ c: DistillationEvaluation.Case, _ image: Tensor) -> Float {
+        guard let scene = Shapes.scene(caption: c.prompt), let picture = try? RGBImage(tensor: image) else { return 0 }
+        return Shapes.adheres(picture, to: scene) ? 1 : 0
     }
 
     private func parseList(_ text: String, flag: String) throws -> [Int] {
