@@ -11,7 +11,7 @@ struct DiffSynthCommand: ParsableCommand {
         abstract: "Diffusion training with Direct Distillation, on CPU, for any registered model family.",
         discussion: "Model families come from built-in adapters and from plugins (--plugin or DIFFSYNTH_PLUGIN_PATH).",
         subcommands: [GenerateCommand.self, DatasetCommand.self, TrainCommand.self, EvalCommand.self,
-                      AdaptersCommand.self, InspectCommand.self, ConformanceCommand.self, InitWeightsCommand.self, ShapesCommand.self, CalibrateCommand.self])
+                      AdaptersCommand.self, InspectCommand.self, ConformanceCommand.self, InitWeightsCommand.self, ShapesCommand.self, CalibrateCommand.self, PlotLossCommand.self])
 
     /// Runs a command body, turning any error into one line on stderr and exit status 1.
     static func report<R>(_ body: () throws -> R) throws -> R {
