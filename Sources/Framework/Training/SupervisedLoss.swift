@@ -9,10 +9,15 @@ public struct SupervisedLoss: TrainingObjective {
     public var seed: UInt64
     /// Fraction range of training timesteps sampled (DiffSynth's min/max_timestep_boundary).
     public var timestepRange: ClosedRange<Float>
+    /// Probability of training a sample on the empty prompt instead of its caption, so the model
+    /// also learns the unconditional prediction classifier-free guidance subtracts (0 = never, as
+    /// DiffSynth-Studio; models trained from scratch need it, e.g. 0.1).
+    public var promptDropout: Float
 
-    public init(seed: UInt64 = 0, timestepRange: ClosedRange<Float> = 0...1) {
+    public init(seed: UInt64 = 0, timestepRange: ClosedRange<Float> = 0...1, promptDropout: Float = 0) {
         self.seed = seed
         self.timestepRange = timestepRange
+        self.promptDropout = promptDropout
     }
 
     public var name: String { "sft" }
@@ -32,7 +37,8 @@ public struct SupervisedLoss: TrainingObjective {
         let index = Int(generator.randint(low: Int64(low), high: Int64(high), count: 1)[0])
         let noise = Tensor.randn(clean.shape, generator: &generator)
         let example = scheduler.trainingExample(clean: clean, noise: noise, index: index)
-        let conditioning = try cache.conditioning(sample.prompt, pipeline: pipeline)
+        let dropped = promptDropout > 0 && generator.rand(count: 1)[0] < promptDropout
+        let conditioning = try cache.conditioning(dropped ? "" : sample.prompt, pipeline: pipeline)
         let prediction = pipeline.predict(latents: example.modelInput, timestep: example.timestep, conditioning: conditioning)
         let loss = prediction.mseLoss(example.target)
         return example.weight == 1 ? loss : loss * example.weight

@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(name: .customLong("max_steps"), help: "Stop after this many steps (resumable).")
     var maxSteps: Int?
+    @Option(name: .customLong("prompt_dropout"), help: "sft: probability of training on the empty prompt (learns the unconditional branch CFG needs).")
+    var promptDropout: Float = 0
 
     // What to train
     @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online, sft or autoencoder.")
@@ -236,7 +238,7 @@ struct TrainCommand: ParsableCommand {
                                            height: h, width: w, cacheDirectory: URL(fileURLWithPath: outputPath).appendingPathComponent("teacher_cache"),
                                            student: DirectDistillLoss(studentShift: shift))
         case "autoencoder": return AutoencoderLoss(seed: seed)
-        default: return SupervisedLoss(seed: seed)
+        default: return SupervisedLoss(seed: seed, promptDropout: promptDropout)
         }
     }
 
