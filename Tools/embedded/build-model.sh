@@ -5,9 +5,11 @@
 #
 #   1. shapes        4,000 captioned 64×64 pictures of one coloured shape (deterministic)
 #   2. init-weights  seeded random weights for every component (bf16)
-#   3. autoencoder   the VAE trained to reconstruct the pictures (--task autoencoder --trainable_models vae)
+#   3. autoencoder   the VAE trained to reconstruct the pictures (--task autoencoder --trainable_models vae),
+#                    12,000 steps at lr 1e-3 then 8,000 more at lr 5e-4
 #   4. calibrate-vae latents_mean/latents_std from the trained VAE's latents
-#   5. sft           the transformer trained with flow matching on the captions (--task sft --trainable_models dit)
+#   5. sft           the transformer trained with flow matching on the captions (--task sft --trainable_models dit),
+#                    with 10 % of the samples on the empty prompt so classifier-free guidance has an unconditional branch
 #
 # The text encoder stays at its seeded random initialisation: a frozen random transformer still
 # maps different captions to different features, which is all the DiT needs to learn from.
@@ -17,19 +19,26 @@ cd "$(dirname "$0")/../.."
 D=.build/release/diffsynth
 M=Models/qwen-image-shapes
 W=${WORK:-out/embedded-build}
-VAE_STEPS=${VAE_STEPS:-12000}
+VAE_STEPS=12000
+VAE_MORE_STEPS=8000
 DIT_STEPS=${DIT_STEPS:-20000}
 swift build -c release --product diffsynth
 mkdir -p "$W" "$M/training"
 $D shapes --output_path "$W/shapes" --count 4000 --side 64 --seed 0 > /dev/null
+$D calibrate-vae --model "$M" --reset
 $D init-weights --model "$M" --seed 0 --save_dtype bf16
 DATA="--dataset_base_path $W/shapes --dataset_metadata_path $W/shapes/metadata.csv --data_file_keys image --height 64 --width 64"
 $D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 1e-3 \
     --dataset_repeat $((VAE_STEPS / 4000)) --save_steps "$VAE_STEPS" --save_dtype bf16 --output_path "$W/vae"
 cp "$W/vae/step-$VAE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
-cp "$W/vae/loss.csv" "$M/training/vae-loss.csv"
 $D calibrate-vae --model "$M" --dataset_base_path "$W/shapes" --dataset_metadata_path "$W/shapes/metadata.csv" --count 1000
-$D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 \
+$D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 5e-4 --seed 1 \
+    --dataset_repeat $((VAE_MORE_STEPS / 4000)) --save_steps "$VAE_MORE_STEPS" --save_dtype bf16 --output_path "$W/vae2"
+cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+cat "$W/vae/loss.csv" > "$M/training/vae-loss.csv"
+tail -n +2 "$W/vae2/loss.csv" | awk -F, -v OFS=, -v offset="$VAE_STEPS" '{ $1 += offset; print }' >> "$M/training/vae-loss.csv"
+$D calibrate-vae --model "$M" --dataset_base_path "$W/shapes" --dataset_metadata_path "$W/shapes/metadata.csv" --count 1000
+$D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 \
     --dataset_repeat $((DIT_STEPS / 4000)) --save_steps "$DIT_STEPS" --save_dtype bf16 --output_path "$W/dit"
 cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
 cp "$W/dit/loss.csv" "$M/training/transformer-loss.csv"

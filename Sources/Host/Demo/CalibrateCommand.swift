@@ -13,19 +13,31 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var plugins: PluginOptions
     @Option(name: .customLong("model")) var model: String
-    @Option(name: .customLong("dataset_base_path")) var datasetBasePath: String
-    @Option(name: .customLong("dataset_metadata_path")) var datasetMetadataPath: String
+    @Option(name: .customLong("dataset_base_path")) var datasetBasePath: String?
+    @Option(name: .customLong("dataset_metadata_path")) var datasetMetadataPath: String?
     @Option(name: .customLong("count"), help: "Images to measure.") var count: Int = 500
+    @Flag(name: .customLong("reset"), help: "Set the statistics to mean 0, std 1 (the state before a VAE is trained) instead of measuring.")
+    var reset = false
+
+    func validate() throws {
+        if !reset && (datasetBasePath == nil || datasetMetadataPath == nil) {
+            throw ValidationError("give --dataset_base_path and --dataset_metadata_path, or --reset")
+        }
+    }
 
     func run() throws {
         try DiffSynthCommand.report {
             try plugins.registerAdapters()
             let folder = URL(fileURLWithPath: model)
+            if reset {
+                try Self.write(mean: [Double](repeating: 0, count: 16), std: [Double](repeating: 1, count: 16), to: folder)
+                return
+            }
             guard let pipeline = try QwenImageAdapter.load(from: folder, options: AdapterLoadOptions()) as? QwenImagePipeline else {
                 throw ValidationError("--model \(model) is not a Qwen-Image folder")
             }
-            let samples = try TrainingDataset.load(metadata: URL(fileURLWithPath: datasetMetadataPath),
-                                                   basePath: URL(fileURLWithPath: datasetBasePath), dataFileKeys: ["image"], extraInputs: [])
+            let samples = try TrainingDataset.load(metadata: URL(fileURLWithPath: datasetMetadataPath!),
+                                                   basePath: URL(fileURLWithPath: datasetBasePath!), dataFileKeys: ["image"], extraInputs: [])
             let channels = pipeline.vae.configuration.zDim
             var sum = [Double](repeating: 0, count: channels), squares = sum
             var cells = 0
@@ -43,14 +55,22 @@ struct CalibrateCommand: ParsableCommand {
             }
             let mean = sum.map { $0 / Double(cells) }
             let std = zip(squares, mean).map { (($0 / Double(cells)) - $1 * $1).squareRoot() }
-            let configURL = folder.appendingPathComponent("vae/config.json")
-            guard var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] else {
-                throw ConfigurationError.invalid(path: configURL.path, key: "", reason: "not a JSON object")
-            }
-            config["latents_mean"] = mean.map { ($0 * 1e4).rounded() / 1e4 }
-            config["latents_std"] = std.map { ($0 * 1e4).rounded() / 1e4 }
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]), to: configURL)
-            print("latents_mean \(config["latents_mean"]!)\nlatents_std \(config["latents_std"]!)")
+            try Self.write(mean: mean, std: std, to: folder)
         }
+    }
+
+    /// Writes the statistics into `vae/config.json` (4 decimals, as the published config), keeping every other key.
+    static func write(mean: [Double], std: [Double], to folder: URL) throws {
+        let configURL = folder.appendingPathComponent("vae/config.json")
+        guard var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] else {
+            throw ConfigurationError.invalid(path: configURL.path, key: "", reason: "not a JSON object")
+        }
+        guard let zDim = config["z_dim"] as? Int, zDim == mean.count else {
+            throw ConfigurationError.invalid(path: configURL.path, key: "z_dim", reason: "does not match \(mean.count) latent channels")
+        }
+        config["latents_mean"] = mean.map { ($0 * 1e4).rounded() / 1e4 }
+        config["latents_std"] = std.map { ($0 * 1e4).rounded() / 1e4 }
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]), to: configURL)
+        print("latents_mean \(config["latents_mean"]!)\nlatents_std \(config["latents_std"]!)")
     }
 }
