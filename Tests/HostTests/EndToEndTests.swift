@@ -57,7 +57,9 @@ struct EndToEndTests {
                                "--steps", "1,2", "--teacher_steps", "6", "--grid_steps", "2", "--height", "32", "--width", "32",
                                "--output_path", path("eval")]).run()
         let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
-        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.count == 4)
+        // One mean row per variant: the teacher, then before/after at 1 and 2 steps.
+        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["variant"]! }
+                == ["teacher", "student before", "student after", "student before", "student after"])
         let grid = try RGBImage(contentsOf: folder.appendingPathComponent("eval/grid.png"))
         #expect(grid.width == 3 * 32 + 4 * 2 && grid.height == 3 * 32 + 4 * 2)
     }
