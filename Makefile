@@ -17,14 +17,17 @@ deps:
 	fi
 
 PLUGIN := plugins/ExampleAdapter/.build/release/libExampleAdapter.so
+# Tests build with -enable-testing in their own scratch folder, so switching between `make test`
+# and `make demo` never recompiles the other's build.
+TESTING := -c release -Xswiftc -enable-testing --scratch-path .build-testing
 
 # The package's tests, then the example plugin: built out of tree, loaded by the host,
 # and put through the adapter conformance kit next to the built-in families.
 test: deps
-	swift test -c release -Xswiftc -enable-testing
+	swift test $(TESTING)
 	swift build -c release --package-path plugins/ExampleAdapter
-	swift build -c release -Xswiftc -enable-testing --product diffsynth
-	.build/release/diffsynth conformance --plugin $(PLUGIN)
+	swift build $(TESTING) --product diffsynth
+	.build-testing/release/diffsynth conformance --plugin $(PLUGIN)
 
 bench: deps
 	swift run -c release diffsynth-bench

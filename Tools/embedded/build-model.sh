@@ -22,24 +22,34 @@ W=${WORK:-out/embedded-build}
 VAE_STEPS=12000
 VAE_MORE_STEPS=8000
 DIT_STEPS=${DIT_STEPS:-20000}
+# Each stage is skipped when its output already exists in $W, so an interrupted build resumes
+# (delete $W to start over).
+stage() { [ -f "$1" ] && echo "have $1" || return 1; }
 swift build -c release --product diffsynth
 mkdir -p "$W" "$M/training"
-$D shapes --output_path "$W/shapes" --count 4000 --side 64 --seed 0 > /dev/null
-$D calibrate-vae --model "$M" --reset
-$D init-weights --model "$M" --seed 0 --save_dtype bf16
+stage "$W/shapes/metadata.csv" || $D shapes --output_path "$W/shapes" --count 4000 --side 64 --seed 0 > /dev/null
 DATA="--dataset_base_path $W/shapes --dataset_metadata_path $W/shapes/metadata.csv --data_file_keys image --height 64 --width 64"
-$D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 1e-3 \
-    --dataset_repeat $((VAE_STEPS / 4000)) --save_steps "$VAE_STEPS" --save_dtype bf16 --output_path "$W/vae"
-cp "$W/vae/step-$VAE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
-$D calibrate-vae --model "$M" --dataset_base_path "$W/shapes" --dataset_metadata_path "$W/shapes/metadata.csv" --count 1000
-$D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 5e-4 --seed 1 \
-    --dataset_repeat $((VAE_MORE_STEPS / 4000)) --save_steps "$VAE_MORE_STEPS" --save_dtype bf16 --output_path "$W/vae2"
-cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+CALIBRATE="--dataset_base_path $W/shapes --dataset_metadata_path $W/shapes/metadata.csv --count 1000"
+if ! stage "$W/vae/step-$VAE_STEPS.safetensors"; then
+    $D calibrate-vae --model "$M" --reset
+    $D init-weights --model "$M" --seed 0 --save_dtype bf16
+    $D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 1e-3 \
+        --dataset_repeat $((VAE_STEPS / 4000)) --save_steps "$VAE_STEPS" --save_dtype bf16 --output_path "$W/vae"
+fi
+if ! stage "$W/vae2/step-$VAE_MORE_STEPS.safetensors"; then
+    cp "$W/vae/step-$VAE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+    $D calibrate-vae --model "$M" $CALIBRATE
+    $D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 5e-4 --seed 1 \
+        --dataset_repeat $((VAE_MORE_STEPS / 4000)) --save_steps "$VAE_MORE_STEPS" --save_dtype bf16 --output_path "$W/vae2"
+fi
+if ! stage "$W/dit/step-$DIT_STEPS.safetensors"; then
+    cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+    $D calibrate-vae --model "$M" $CALIBRATE
+    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 \
+        --dataset_repeat $((DIT_STEPS / 4000)) --save_steps "$DIT_STEPS" --save_dtype bf16 --output_path "$W/dit"
+fi
+cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
 cat "$W/vae/loss.csv" > "$M/training/vae-loss.csv"
 tail -n +2 "$W/vae2/loss.csv" | awk -F, -v OFS=, -v offset="$VAE_STEPS" '{ $1 += offset; print }' >> "$M/training/vae-loss.csv"
-$D calibrate-vae --model "$M" --dataset_base_path "$W/shapes" --dataset_metadata_path "$W/shapes/metadata.csv" --count 1000
-$D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 \
-    --dataset_repeat $((DIT_STEPS / 4000)) --save_steps "$DIT_STEPS" --save_dtype bf16 --output_path "$W/dit"
-cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
 cp "$W/dit/loss.csv" "$M/training/transformer-loss.csv"
 du -sh "$M"
