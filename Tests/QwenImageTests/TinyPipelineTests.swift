@@ -30,6 +30,25 @@ struct TinyPipelineTests {
         #expect(a.scalars != (try run(1)).scalars)
     }
 
+    @Test("evaluation measures latent MSE against the teacher's image encoded by the variant's VAE, the Direct Distillation target")
+    func evaluationTarget() throws {
+        let tiny = QwenImagePipeline.tiny(seed: 2, tokenizer: FixtureTokenizer(), vocabularySize: 441)
+        let teacher = DistillationEvaluation.Variant(label: "teacher", pipeline: tiny, settings: SamplingSettings(steps: 6, guidanceScale: 3))
+        let student = DistillationEvaluation.Variant(label: "student", pipeline: tiny, settings: SamplingSettings(steps: 2, guidanceScale: 1))
+        let c = DistillationEvaluation.Case(prompt: Fixtures.promptTexts[1], seed: 7)
+        let (_, results) = try DistillationEvaluation.run(teacher: teacher, variants: [student], cases: [c], height: 32, width: 32)
+        func sample(_ v: DistillationEvaluation.Variant) throws -> Tensor {
+            try Sampler.generate(pipeline: tiny, prompt: c.prompt, negativePrompt: "", height: 32, width: 32, seed: c.seed,
+                                 steps: v.settings.steps, guidanceScale: v.settings.guidanceScale)
+        }
+        let image = try withNoGrad { try tiny.decode(latents: try sample(teacher)) }.clamp(min: -1, max: 1)
+        let target = try withNoGrad { try tiny.encode(image: image) }
+        let expected = withNoGrad { (try! sample(student)).mseLoss(target).item() }
+        let raw = withNoGrad { (try! sample(student)).mseLoss(try! sample(teacher)).item() }
+        #expect(abs(results[0].latentMSE[0] - expected) <= 1e-6 * max(expected, 1), "\(results[0].latentMSE[0]) vs \(expected)")
+        #expect(abs(raw - expected) > 1e-4, "the test cannot tell the two targets apart")
+    }
+
     @Test("a tokenizer whose ids exceed the embedding table is reported, not crashed on")
     func foreignTokenizer() throws {
         let tiny = QwenImagePipeline.tiny(seed: 0, tokenizer: FixtureTokenizer(), vocabularySize: 100)

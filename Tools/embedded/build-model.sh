@@ -9,8 +9,10 @@
 #                    12,000 steps at lr 1e-3 then 8,000 more at lr 5e-4
 #   4. calibrate-vae latents_mean/latents_std from the trained VAE's latents
 #   5. sft           the transformer trained with flow matching on the captions (--task sft --trainable_models dit),
-#                    with 10 % of the samples on the empty prompt so classifier-free guidance has an unconditional branch
+#                    with 10 % of the samples on the empty prompt so classifier-free guidance has an unconditional branch:
+#                    20,000 + 60,000 steps at lr 5e-4, then 20,000 at lr 1e-4
 #
+# The tokenizer is an input, made by Tools/embedded/make_tokenizer.py (every caption word one token).
 # The text encoder stays at its seeded random initialisation: a frozen random transformer still
 # maps different captions to different features, which is all the DiT needs to learn from.
 # Training curves are kept next to the weights (Models/qwen-image-shapes/training/*.csv).
@@ -21,7 +23,9 @@ M=Models/qwen-image-shapes
 W=${WORK:-out/embedded-build}
 VAE_STEPS=12000
 VAE_MORE_STEPS=8000
-DIT_STEPS=${DIT_STEPS:-20000}
+DIT_STEPS=20000
+DIT_MORE_STEPS=60000
+DIT_FINAL_STEPS=20000
 # Each stage is skipped when its output already exists in $W, so an interrupted build resumes
 # (delete $W to start over).
 stage() { [ -f "$1" ] && echo "have $1" || return 1; }
@@ -46,10 +50,29 @@ if ! stage "$W/dit/step-$DIT_STEPS.safetensors"; then
     cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
     $D calibrate-vae --model "$M" $CALIBRATE
     $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 \
-        --dataset_repeat $((DIT_STEPS / 4000)) --save_steps "$DIT_STEPS" --save_dtype bf16 --output_path "$W/dit"
+        --dataset_repeat $((DIT_STEPS / 4000)) --save_steps 5000 --save_dtype bf16 --output_path "$W/dit"
 fi
-cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
-cat "$W/vae/loss.csv" > "$M/training/vae-loss.csv"
-tail -n +2 "$W/vae2/loss.csv" | awk -F, -v OFS=, -v offset="$VAE_STEPS" '{ $1 += offset; print }' >> "$M/training/vae-loss.csv"
-cp "$W/dit/loss.csv" "$M/training/transformer-loss.csv"
+if ! stage "$W/dit2/step-$DIT_MORE_STEPS.safetensors"; then
+    cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
+    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 --seed 1 \
+        --dataset_repeat $((DIT_MORE_STEPS / 4000)) --save_steps 10000 --save_dtype bf16 --output_path "$W/dit2"
+fi
+if ! stage "$W/dit3/step-$DIT_FINAL_STEPS.safetensors"; then
+    cp "$W/dit2/step-$DIT_MORE_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
+    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 1e-4 --prompt_dropout 0.1 --seed 2 \
+        --dataset_repeat $((DIT_FINAL_STEPS / 4000)) --save_steps 10000 --save_dtype bf16 --output_path "$W/dit3"
+fi
+cp "$W/dit3/step-$DIT_FINAL_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
+# Training curves: the loss rows of each stage's loss.csv, later stages' steps continuing the count.
+curve() { # output, then pairs of (loss.csv, steps before it)
+    output=$1; shift
+    echo "step,key,value" > "$output"
+    while [ $# -gt 0 ]; do
+        grep ',loss,' "$1" | awk -F, -v OFS=, -v offset="$2" '{ $1 += offset; print }' >> "$output"
+        shift 2
+    done
+}
+curve "$M/training/vae-loss.csv" "$W/vae/loss.csv" 0 "$W/vae2/loss.csv" "$VAE_STEPS"
+curve "$M/training/transformer-loss.csv" "$W/dit/loss.csv" 0 "$W/dit2/loss.csv" "$DIT_STEPS" \
+    "$W/dit3/loss.csv" $((DIT_STEPS + DIT_MORE_STEPS))
 du -sh "$M"

@@ -73,9 +73,10 @@ TEST_PROMPTS = [
 ]
 
 
-def build_tokenizer(directory):
+def build_tokenizer(directory, corpus=None, vocab_size=1000):
     """A small Qwen2-format byte-level BPE (spec section 5), saved as transformers saves it, plus
-    vocab.json / merges.txt as the published folder has them."""
+    vocab.json / merges.txt as the published folder has them. Trained on `corpus` (default: the
+    template around CORPUS_PROMPTS, and the prompts alone)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
@@ -88,10 +89,11 @@ def build_tokenizer(directory):
     ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=1000, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"], show_progress=False,
     )
-    corpus = [TEMPLATE.format(p) for p in CORPUS_PROMPTS] + CORPUS_PROMPTS
+    if corpus is None:
+        corpus = [TEMPLATE.format(p) for p in CORPUS_PROMPTS] + CORPUS_PROMPTS
     tok.train_from_iterator(corpus, trainer)
     model = json.loads(tok.to_str())["model"]
     vocab = model["vocab"]

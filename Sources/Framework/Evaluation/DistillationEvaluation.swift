@@ -31,7 +31,9 @@ public enum DistillationEvaluation {
     public struct Result {
         public let label: String
         public let settings: SamplingSettings
-        /// Latent-space MSE to the teacher's final latents (what Direct Distillation minimises).
+        /// Latent-space MSE to the latents of the teacher's image — its decoded picture encoded by
+        /// this variant's own VAE, exactly the target Direct Distillation trains on (so it is also
+        /// defined when teacher and student are of different families).
         public let latentMSE: [Float]
         /// Image-space PSNR (dB) and SSIM to the teacher's decoded image.
         public let psnr: [Float]
@@ -49,8 +51,10 @@ public enum DistillationEvaluation {
 
     /// Samples the teacher once per case, then every variant, and compares.
     ///
-    /// Variants must share the teacher's latent space when latent MSE is meaningful (same
-    /// family); image metrics are comparable across families.
+    /// Latent MSE is measured against the teacher's image encoded by each variant's VAE, not
+    /// against the teacher's raw sampled latents: a VAE's encoder is not the inverse of its
+    /// decoder (latent directions the decoder ignores are arbitrary in a sample), and the image is
+    /// what a distillation dataset holds.
     ///
     /// - Parameter score: an optional per-image measure of the decoded image in [-1, 1] for a case
     ///   (e.g. whether it follows its prompt), reported for the teacher and every variant.
@@ -75,7 +79,8 @@ public enum DistillationEvaluation {
             var mse: [Float] = [], psnr: [Float] = [], ssim: [Float] = [], images: [Tensor] = []
             for (i, c) in cases.enumerated() {
                 let (latents, image) = try sample(variant, c)
-                mse.append(latents.shape == reference[i].latents.shape ? withNoGrad { latents.mseLoss(reference[i].latents).item() } : .nan)
+                let target = try withNoGrad { try variant.pipeline.encode(image: reference[i].image) }
+                mse.append(latents.shape == target.shape ? withNoGrad { latents.mseLoss(target).item() } : .nan)
                 psnr.append(ImageMetrics.psnr(image, reference[i].image))
                 ssim.append(ImageMetrics.ssim(image, reference[i].image))
                 images.append(image)

@@ -87,44 +87,76 @@ enum Shapes {
         var kind: Kind?
     }
 
-    /// Reads the object of a picture: background = the median colour of the border; object =
-    /// pixels more than half the closest palette distance (≈ 85) from it; colour = nearest palette entry to the object's mean; shape from the
-    /// object's fill of its bounding box and whether the box's centre is hollow.
+    /// Reads the object of a picture, robust to the blur of a small VAE:
+    /// - background = the median colour of the border; candidate pixels are more than 45 from it
+    ///   (RGB distance, about half the closest two palette colours' distance);
+    /// - the object's colour estimate = the candidates' median; its body = the largest 4-connected
+    ///   region of candidates closer to that colour than to the background (the 50 % contour of a
+    ///   blurred edge lies on the sharp one), so halos and stray specks do not count;
+    /// - colour = the palette entry nearest the body's mean; shape: hollow centre → ring, much less
+    ///   mass above the box's middle than below (an upward triangle has 1:3) → triangle, filling
+    ///   its bounding box (square 1, circle π/4) → square, else circle.
     static func read(_ image: RGBImage) -> Reading {
         let (w, h) = (image.width, image.height)
-        func pixel(_ x: Int, _ y: Int) -> (Int, Int, Int) {
-            let i = (y * w + x) * 3
-            return (Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2]))
+        func pixel(_ i: Int) -> (Int, Int, Int) {
+            (Int(image.pixels[3 * i]), Int(image.pixels[3 * i + 1]), Int(image.pixels[3 * i + 2]))
         }
-        var border: [(Int, Int, Int)] = []
-        for x in 0..<w { border.append(pixel(x, 0)); border.append(pixel(x, h - 1)) }
-        for y in 0..<h { border.append(pixel(0, y)); border.append(pixel(w - 1, y)) }
         func median(_ values: [Int]) -> Int { values.sorted()[values.count / 2] }
-        let background = (median(border.map(\.0)), median(border.map(\.1)), median(border.map(\.2)))
+        func medianColor(_ indices: [Int]) -> (Int, Int, Int) {
+            (median(indices.map { pixel($0).0 }), median(indices.map { pixel($0).1 }), median(indices.map { pixel($0).2 }))
+        }
         func distance(_ a: (Int, Int, Int), _ b: (Int, Int, Int)) -> Int {
             let (d0, d1, d2) = (a.0 - b.0, a.1 - b.1, a.2 - b.2)
             return d0 * d0 + d1 * d1 + d2 * d2
         }
-        var count = 0, sum = (0, 0, 0)
-        var (minX, minY, maxX, maxY) = (w, h, -1, -1)
-        var mask = [Bool](repeating: false, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w where distance(pixel(x, y), background) > 45 * 45 {
-                let p = pixel(x, y)
-                mask[y * w + x] = true
-                count += 1
-                sum = (sum.0 + p.0, sum.1 + p.1, sum.2 + p.2)
-                (minX, minY, maxX, maxY) = (Swift.min(minX, x), Swift.min(minY, y), Swift.max(maxX, x), Swift.max(maxY, y))
+        var border: [Int] = []
+        for x in 0..<w { border += [x, (h - 1) * w + x] }
+        for y in 0..<h { border += [y * w, y * w + w - 1] }
+        let background = medianColor(border)
+        let candidates = (0..<(w * h)).filter { distance(pixel($0), background) > 45 * 45 }
+        guard candidates.count >= 6 else { return Reading(color: "none", kind: nil) }
+        let estimate = medianColor(candidates)
+        var body = [Bool](repeating: false, count: w * h)
+        for i in candidates where distance(pixel(i), estimate) < distance(pixel(i), background) { body[i] = true }
+        // The largest 4-connected region of the body.
+        var seen = [Bool](repeating: false, count: w * h)
+        var largest: [Int] = []
+        for start in 0..<(w * h) where body[start] && !seen[start] {
+            var region = [start]
+            seen[start] = true
+            var next = 0
+            while next < region.count {
+                let i = region[next]
+                next += 1
+                let (x, y) = (i % w, i / w)
+                for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] where nx >= 0 && nx < w && ny >= 0 && ny < h {
+                    let j = ny * w + nx
+                    if body[j] && !seen[j] { seen[j] = true; region.append(j) }
+                }
             }
+            if region.count > largest.count { largest = region }
         }
-        guard count >= 6 else { return Reading(color: "none", kind: nil) }
-        let mean = (sum.0 / count, sum.1 / count, sum.2 / count)
+        guard largest.count >= 6 else { return Reading(color: "none", kind: nil) }
+        var sum = (0, 0, 0)
+        var (minX, minY, maxX, maxY) = (w, h, -1, -1)
+        var inRegion = [Bool](repeating: false, count: w * h)
+        for i in largest {
+            let p = pixel(i)
+            sum = (sum.0 + p.0, sum.1 + p.1, sum.2 + p.2)
+            let (x, y) = (i % w, i / w)
+            (minX, minY, maxX, maxY) = (Swift.min(minX, x), Swift.min(minY, y), Swift.max(maxX, x), Swift.max(maxY, y))
+            inRegion[i] = true
+        }
+        let n = largest.count
+        let mean = (sum.0 / n, sum.1 / n, sum.2 / n)
         let color = palette.min { distance($0.rgb, mean) < distance($1.rgb, mean) }!.name
-        let boxArea = Double((maxX - minX + 1) * (maxY - minY + 1))
-        let fill = Double(count) / boxArea
-        let centre = mask[((minY + maxY) / 2) * w + (minX + maxX) / 2]
+        let fill = Double(n) / Double((maxX - minX + 1) * (maxY - minY + 1))
+        // Rows strictly above and below the box's middle (2·y compared with minY + maxY avoids halves).
+        let above = largest.filter { 2 * ($0 / w) < minY + maxY }.count, below = largest.filter { 2 * ($0 / w) > minY + maxY }.count
+        let hollow = !inRegion[((minY + maxY) / 2) * w + (minX + maxX) / 2]
         let kind: Kind
-        if !centre { kind = .ring } else if fill > 0.9 { kind = .square } else if fill > 0.64 { kind = .circle } else { kind = .triangle }
+        if hollow { kind = .ring } else if Double(above) < 0.8 * Double(Swift.max(below, 1)) { kind = .triangle }
+        else if fill > 0.86 { kind = .square } else { kind = .circle }
         return Reading(color: color, kind: kind)
     }
 
