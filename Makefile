@@ -34,24 +34,28 @@ bench: deps
 
 
 # Direct Distillation end to end on the embedded default (Models/qwen-image-shapes, a small
-# Qwen-Image trained here on synthetic shapes): the teacher draws 48 training prompts at
-# 50 steps / CFG 4, a LoRA (FULL=1: full fine-tuning) distils the 4-step CFG-1 student, and the
-# student before and after is compared with the teacher on 16 held-out prompts and seeds.
+# Qwen-Image trained here on synthetic shapes): the teacher draws PROMPTS training prompts at
+# 50 steps / CFG 4, a LoRA (FULL=1: full fine-tuning) distils the 4-step CFG-1 student over
+# REPEAT epochs, and the student before and after is compared with the teacher on 16 held-out
+# prompts and seeds.
 DEMO := out/demo
 MODEL := Models/qwen-image-shapes
 DIFFSYNTH := .build/release/diffsynth
+PROMPTS := 384
+REPEAT := 3
+STEPS := $(shell echo $$(( $(PROMPTS) * $(REPEAT) )))
 TRAINABLE := $(if $(FULL),--trainable_models dit --learning_rate 2e-4,--lora_base_model dit --lora_target_modules "" --lora_rank 16 --learning_rate 1e-3)
-AFTER := $(if $(FULL),--student_checkpoint $(DEMO)/train/step-960.safetensors,--lora_path $(DEMO)/train/step-960.safetensors)
+AFTER := $(if $(FULL),--student_checkpoint,--lora_path) $(DEMO)/train/step-$(STEPS).safetensors
 demo: deps
 	swift build -c release --product diffsynth
 	rm -rf $(DEMO)
-	$(DIFFSYNTH) shapes --output_path $(DEMO)/prompts --count 48 --seed 1 --prompts_only
+	$(DIFFSYNTH) shapes --output_path $(DEMO)/prompts --count $(PROMPTS) --seed 1 --prompts_only
 	$(DIFFSYNTH) shapes --output_path $(DEMO)/heldout --count 16 --seed 2 --prompts_only
 	$(DIFFSYNTH) dataset --model $(MODEL) --prompts $(DEMO)/prompts/prompts.csv --output_path $(DEMO)/data --height 64 --width 64 \
 		--teacher_steps 50 --teacher_cfg_scale 4 --num_inference_steps 4 --cfg_scale 1
 	$(DIFFSYNTH) train --model $(MODEL) --dataset_base_path $(DEMO)/data --dataset_metadata_path $(DEMO)/data/metadata.csv \
 		--data_file_keys image --extra_inputs seed,rand_device,num_inference_steps,cfg_scale --height 64 --width 64 \
-		--dataset_repeat 20 $(TRAINABLE) --use_gradient_checkpointing --task direct_distill --output_path $(DEMO)/train --save_steps 960
+		--dataset_repeat $(REPEAT) $(TRAINABLE) --use_gradient_checkpointing --task direct_distill --output_path $(DEMO)/train --save_steps $(STEPS)
 	$(DIFFSYNTH) plot-loss --csv $(DEMO)/train/loss.csv --output $(DEMO)/loss.png
 	$(DIFFSYNTH) eval --model $(MODEL) $(AFTER) --prompts $(DEMO)/heldout/prompts.csv --steps 1,2,4,8 \
 		--baseline_teacher_steps 4,8 --teacher_steps 50 --teacher_cfg_scale 4 --grid_steps 4 --height 64 --width 64 \

@@ -9,13 +9,14 @@
 #                    12,000 steps at lr 1e-3 then 8,000 more at lr 5e-4
 #   4. calibrate-vae latents_mean/latents_std from the trained VAE's latents
 #   5. sft           the transformer trained with flow matching on the captions (--task sft --trainable_models dit),
-#                    with 10 % of the samples on the empty prompt so classifier-free guidance has an unconditional branch:
-#                    20,000 + 60,000 steps at lr 5e-4, then 20,000 at lr 1e-4
+#                    with 10 % of the samples on the empty prompt so classifier-free guidance has an unconditional
+#                    branch: 120,000 steps at lr 5e-4 (in three runs), then 20,000 at lr 1e-4
 #
 # The tokenizer is an input, made by Tools/embedded/make_tokenizer.py (every caption word one token).
 # The text encoder stays at its seeded random initialisation: a frozen random transformer still
 # maps different captions to different features, which is all the DiT needs to learn from.
 # Training curves are kept next to the weights (Models/qwen-image-shapes/training/*.csv).
+# About 70 minutes on 2 cores.
 set -eu
 cd "$(dirname "$0")/../.."
 D=.build/release/diffsynth
@@ -23,9 +24,8 @@ M=Models/qwen-image-shapes
 W=${WORK:-out/embedded-build}
 VAE_STEPS=12000
 VAE_MORE_STEPS=8000
-DIT_STEPS=20000
-DIT_MORE_STEPS=60000
-DIT_FINAL_STEPS=20000
+# The transformer's runs (steps:learning rate:seed), each starting from the previous one's weights.
+DIT_RUNS="20000:5e-4:0 60000:5e-4:1 40000:5e-4:2 20000:1e-4:3"
 # Each stage is skipped when its output already exists in $W, so an interrupted build resumes
 # (delete $W to start over).
 stage() { [ -f "$1" ] && echo "have $1" || return 1; }
@@ -46,24 +46,26 @@ if ! stage "$W/vae2/step-$VAE_MORE_STEPS.safetensors"; then
     $D train --model "$M" $DATA --task autoencoder --trainable_models vae --learning_rate 5e-4 --seed 1 \
         --dataset_repeat $((VAE_MORE_STEPS / 4000)) --save_steps "$VAE_MORE_STEPS" --save_dtype bf16 --output_path "$W/vae2"
 fi
-if ! stage "$W/dit/step-$DIT_STEPS.safetensors"; then
-    cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
-    $D calibrate-vae --model "$M" $CALIBRATE
-    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 \
-        --dataset_repeat $((DIT_STEPS / 4000)) --save_steps 5000 --save_dtype bf16 --output_path "$W/dit"
-fi
-if ! stage "$W/dit2/step-$DIT_MORE_STEPS.safetensors"; then
-    cp "$W/dit/step-$DIT_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
-    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 5e-4 --prompt_dropout 0.1 --seed 1 \
-        --dataset_repeat $((DIT_MORE_STEPS / 4000)) --save_steps 10000 --save_dtype bf16 --output_path "$W/dit2"
-fi
-if ! stage "$W/dit3/step-$DIT_FINAL_STEPS.safetensors"; then
-    cp "$W/dit2/step-$DIT_MORE_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
-    $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate 1e-4 --prompt_dropout 0.1 --seed 2 \
-        --dataset_repeat $((DIT_FINAL_STEPS / 4000)) --save_steps 10000 --save_dtype bf16 --output_path "$W/dit3"
-fi
-cp "$W/dit3/step-$DIT_FINAL_STEPS.safetensors" "$M/transformer/diffusion_pytorch_model.safetensors"
-# Training curves: the loss rows of each stage's loss.csv, later stages' steps continuing the count.
+previous=""; n=0; offset=0; curves=""
+for run in $DIT_RUNS; do
+    steps=${run%%:*}; rest=${run#*:}; lr=${rest%%:*}; seed=${rest#*:}
+    n=$((n + 1)); out="$W/dit$n"
+    if ! stage "$out/step-$steps.safetensors"; then
+        if [ -z "$previous" ]; then
+            cp "$W/vae2/step-$VAE_MORE_STEPS.safetensors" "$M/vae/diffusion_pytorch_model.safetensors"
+            $D calibrate-vae --model "$M" $CALIBRATE
+        else
+            cp "$previous" "$M/transformer/diffusion_pytorch_model.safetensors"
+        fi
+        $D train --model "$M" $DATA --task sft --trainable_models dit --learning_rate "$lr" --prompt_dropout 0.1 --seed "$seed" \
+            --dataset_repeat $((steps / 4000)) --save_steps 10000 --save_dtype bf16 --output_path "$out"
+    fi
+    previous="$out/step-$steps.safetensors"
+    curves="$curves $out/loss.csv $offset"; offset=$((offset + steps))
+done
+cp "$previous" "$M/transformer/diffusion_pytorch_model.safetensors"
+
+# Training curves: the loss rows of each run's loss.csv, later runs' steps continuing the count.
 curve() { # output, then pairs of (loss.csv, steps before it)
     output=$1; shift
     echo "step,key,value" > "$output"
@@ -73,6 +75,6 @@ curve() { # output, then pairs of (loss.csv, steps before it)
     done
 }
 curve "$M/training/vae-loss.csv" "$W/vae/loss.csv" 0 "$W/vae2/loss.csv" "$VAE_STEPS"
-curve "$M/training/transformer-loss.csv" "$W/dit/loss.csv" 0 "$W/dit2/loss.csv" "$DIT_STEPS" \
-    "$W/dit3/loss.csv" $((DIT_STEPS + DIT_MORE_STEPS))
+# shellcheck disable=SC2086
+curve "$M/training/transformer-loss.csv" $curves
 du -sh "$M"
