@@ -27,7 +27,7 @@ struct DemoTests {
             ["--model", m, "--dataset_base_path", path("data"), "--dataset_metadata_path", path("data/metadata.csv"),
              "--data_file_keys", "image", "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale",
              "--height", "64", "--width", "64", "--dataset_repeat", "6", "--lora_base_model", "dit",
-             "--lora_target_modules", "", "--lora_rank", "8", "--learning_rate", "1e-2", "--task", "direct_distill",
+             "--lora_target_modules", "", "--lora_rank", "16", "--learning_rate", "1e-3", "--task", "direct_distill",
              "--output_path", output, "--save_steps", "24"]
         }
         try TrainCommand.parse(train(output: path("train"))).run()
@@ -37,7 +37,8 @@ struct DemoTests {
         }
         let values = try losses("train")
         #expect(values.count == 24)
-        #expect(values.suffix(6).reduce(0, +) < values.prefix(6).reduce(0, +), "\(values)")
+        // Each epoch visits the same 4 rows (in its own order): compare the first epoch with the last.
+        #expect(values.suffix(4).reduce(0, +) < values.prefix(4).reduce(0, +), "\(values)")
         // Deterministic: a second run of the same command gives the same losses, bit for bit.
         try TrainCommand.parse(train(output: path("again"))).run()
         #expect(try losses("again") == values)
