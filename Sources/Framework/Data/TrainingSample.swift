@@ -25,6 +25,13 @@ public struct TrainingSample: Sendable {
     /// The image file (`image` column), if the dataset has one.
     public var image: URL? { files["image"] }
 
+    /// Throws, naming the row, when the row has no image file; `what` says what the image is for
+    /// the objective (e.g. "the teacher image").
+    public func requireImage(_ what: String) throws {
+        guard image == nil else { return }
+        throw TrainingDataError.missing(row: row.location, what: what, hint: "column 'image', listed in --data_file_keys")
+    }
+
     /// The same sample with file `key` pointing at `url` (an online teacher's cached image).
     public func replacingFile(_ key: String, with url: URL) -> TrainingSample {
         var copy = self

@@ -22,16 +22,14 @@ public struct AutoencoderLoss: TrainingObjective {
     public var name: String { "autoencoder" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        guard sample.image != nil else {
-            throw TrainingDataError.missing(row: sample.row.location, what: "the image", hint: "column 'image', listed in --data_file_keys")
-        }
+        try sample.requireImage("the image")
     }
 
     public func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor {
         // The image itself is not cached: only its pixels are fixed, its encoding changes as the VAE trains.
         let image = try cache.loadImage(sample.image!)
         let latents = try pipeline.encode(image: image)
-        var generator = TorchGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
+        var generator = TorchGenerator.trainingStep(step, seed: seed)
         let noisy = latentNoise == 0 ? latents : latents + Tensor.randn(latents.shape, generator: &generator) * latentNoise
         let reconstruction = try pipeline.decodeForTraining(latents: noisy)
         return reconstruction.mseLoss(image) + latents.pow(2).mean() * latentPenalty

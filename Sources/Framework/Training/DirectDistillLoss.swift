@@ -29,13 +29,10 @@ public struct DirectDistillLoss: TrainingObjective {
     public var name: String { "direct_distill" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        let row = sample.row.location
-        guard sample.image != nil else {
-            throw TrainingDataError.missing(row: row, what: "the teacher image", hint: "column 'image', listed in --data_file_keys")
-        }
+        try sample.requireImage("the teacher image")
         try Self.requireSeedAndSteps(sample)
         guard sample.randomDevice == "cpu" else {
-            throw TrainingDataError.unsupportedRandomDevice(row: row, device: sample.randomDevice)
+            throw TrainingDataError.unsupportedRandomDevice(row: sample.row.location, device: sample.randomDevice)
         }
     }
 

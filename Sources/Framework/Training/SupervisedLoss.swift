@@ -23,15 +23,13 @@ public struct SupervisedLoss: TrainingObjective {
     public var name: String { "sft" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        guard sample.image != nil else {
-            throw TrainingDataError.missing(row: sample.row.location, what: "the training image", hint: "column 'image', listed in --data_file_keys")
-        }
+        try sample.requireImage("the training image")
     }
 
     public func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor {
         let clean = try cache.latents(of: sample.image!, pipeline: pipeline)
         let scheduler = pipeline.scheduler
-        var generator = TorchGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
+        var generator = TorchGenerator.trainingStep(step, seed: seed)
         let count = scheduler.trainingTimestepCount
         let low = Int(timestepRange.lowerBound * Float(count)), high = max(low + 1, Int(timestepRange.upperBound * Float(count)))
         let index = Int(generator.randint(low: Int64(low), high: Int64(high), count: 1)[0])

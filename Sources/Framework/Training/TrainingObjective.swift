@@ -12,6 +12,14 @@ public protocol TrainingObjective {
     func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor
 }
 
+extension TorchGenerator {
+    /// The generator of an objective's random draws at global micro-step `step`: seeded from
+    /// (`seed`, `step`) alone, so a resumed run draws exactly what the uninterrupted run did.
+    static func trainingStep(_ step: Int, seed: UInt64) -> TorchGenerator {
+        TorchGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
+    }
+}
+
 /// Frozen-encoder outputs kept across epochs: prompt conditionings and VAE latents of target
 /// images are computed once per distinct prompt/image (the text encoders and VAE are frozen, so
 /// the values never change), which makes epochs after the first cost only the denoiser.
