@@ -32,6 +32,32 @@ public struct Schedule: Sendable, Equatable {
 
     /// Number of sampling steps.
     public var steps: Int { timesteps.count }
+
+    /// This (many-step) schedule with its nearest step to each step of `coarse` moved onto that
+    /// step's noise level and timestep, so that sampling it passes through every level of `coarse`
+    /// exactly — how trajectory imitation samples the teacher "at the student's timesteps".
+    ///
+    /// DiffSynth-Studio's Z-Image schedule (`set_timesteps(target_timesteps=…)`) snaps the nearest
+    /// *timestep* (by `argmin |t − t_student|`) and leaves its sigma as it was; here the sigma moves
+    /// with it, so the teacher's latent at that step really is at the student's noise level, for
+    /// any scheduler.
+    ///
+    /// - Returns: the snapped schedule and, for each step `k` of `coarse`, the index of the step
+    ///   of this schedule that now starts at its level, followed by `steps` (the end); nil when
+    ///   two steps of `coarse` would share one step here (this schedule has too few steps).
+    public func snapped(to coarse: Schedule) -> (schedule: Schedule, indices: [Int])? {
+        var sigmas = self.sigmas, timesteps = self.timesteps
+        var indices: [Int] = []
+        for k in 0..<coarse.steps {
+            let target = coarse.timesteps[k]
+            let j = timesteps.indices.min { abs(self.timesteps[$0] - target) < abs(self.timesteps[$1] - target) }!
+            if let last = indices.last, j <= last { return nil }
+            indices.append(j)
+            sigmas[j] = coarse.sigmas[k]
+            timesteps[j] = target
+        }
+        return (Schedule(sigmas: sigmas, timesteps: timesteps, initialNoiseScale: initialNoiseScale), indices + [steps])
+    }
 }
 
 /// What a schedule may depend on besides the step count.
@@ -103,4 +129,12 @@ public protocol Scheduler: Sendable {
     /// A supervised example at training timestep `index` (0 = noisiest … count − 1 = cleanest
     /// for flow matching; the scheduler's own order for others, documented by each).
     func trainingExample(clean: Tensor, noise: Tensor, index: Int) -> TrainingExample
+
+    /// Loss weights of the steps of `schedule` when each step is trained on its own (trajectory
+    /// imitation), one per step. Default: 1 for every step.
+    func stepWeights(for schedule: Schedule) -> [Float]
+}
+
+extension Scheduler {
+    public func stepWeights(for schedule: Schedule) -> [Float] { Array(repeating: 1, count: schedule.steps) }
 }

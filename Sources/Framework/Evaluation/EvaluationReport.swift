@@ -2,25 +2,33 @@ import Foundation
 
 /// Writing an evaluation: `metrics.csv`, `grid.png` and a printable table.
 public enum EvaluationReport {
-    /// `metrics.csv` (one row per variant — the teacher first — step count and case, then a `mean`
-    /// row per variant; a `score` column when the evaluation had one)
+    /// `metrics.csv` (one row per variant — the teacher first, then the VAE round trip — step count
+    /// and case, then a `mean` row per variant; columns `nfe` (denoiser evaluations per image),
+    /// `latent_mse` (to the teacher image's latents), `teacher_latent_mse` (to the teacher's own
+    /// latents), `psnr`/`ssim` (to the teacher's image), `psnr_round_trip` (to the teacher image's
+    /// VAE round trip), and `score` when the evaluation had one)
     /// and `grid.png` (rows = cases; columns = teacher, then every variant sampled at
     /// `gridSteps` steps — or at its own steps for teacher baselines — in order).
     public static func write(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result],
                              cases: [DistillationEvaluation.Case], gridSteps: Int, to folder: URL) throws {
         let scored = reference.scores != nil
-        var lines = [CSV.line(["variant", "steps", "cfg_scale", "case", "prompt", "seed", "latent_mse", "psnr", "ssim"] + (scored ? ["score"] : []))]
+        var lines = [CSV.line(["variant", "steps", "cfg_scale", "nfe", "case", "prompt", "seed", "latent_mse", "teacher_latent_mse",
+                               "psnr", "ssim", "psnr_round_trip"] + (scored ? ["score"] : []))]
         for result in [reference] + results {
             let s = result.settings
             for (i, c) in cases.enumerated() {
-                lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(i)", c.prompt, "\(c.seed)",
-                                       "\(result.latentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])"] + (result.scores.map { ["\($0[i])"] } ?? [])))
+                lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(result.nfe)", "\(i)", c.prompt, "\(c.seed)",
+                                       "\(result.latentMSE[i])", "\(result.teacherLatentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])",
+                                       "\(result.roundTripPSNR[i])"] + (result.scores.map { ["\($0[i])"] } ?? [])))
             }
-            lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "mean", "", "",
-                                   "\(result.meanLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)"] + (result.meanScore.map { ["\($0)"] } ?? [])))
+            lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(result.nfe)", "mean", "", "",
+                                   "\(result.meanLatentMSE)", "\(result.meanTeacherLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)",
+                                   "\(result.meanRoundTripPSNR)"] + (result.meanScore.map { ["\($0)"] } ?? [])))
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("metrics.csv"))
-        let columns = [reference] + results.filter { $0.label == reference.label || $0.settings.steps == gridSteps }
+        let columns = [reference] + results.filter {
+            $0.label != DistillationEvaluation.roundTripLabel && ($0.label == reference.label || $0.settings.steps == gridSteps)
+        }
         let rows = try cases.indices.map { i in try columns.map { try RGBImage(tensor: $0.images[i]) } }
         try RGBImage.grid(rows).write(to: folder.appendingPathComponent("grid.png"), format: .png)
     }
@@ -34,16 +42,20 @@ public enum EvaluationReport {
             }.joined(separator: "  ")
         }
         let scored = reference.scores != nil
-        let widths = [16, 5, 5, 12, 8, 6] + (scored ? [9] : [])
+        let labelWidth = max(16, ([reference] + results).map(\.label.count).max() ?? 0)
+        let widths = [labelWidth, 5, 4, 4, 10, 10, 7, 5] + (scored ? [9] : [])
         func score(_ r: DistillationEvaluation.Result) -> [String] { r.meanScore.map { [String(format: "%.0f %%", $0 * 100)] } ?? [] }
-        var lines = [row(["variant", "steps", "cfg", "latent MSE", "PSNR dB", "SSIM"] + (scored ? ["adherence"] : []), widths)]
+        var lines = [row(["variant", "steps", "cfg", "NFE", "image MSE", "latent MSE", "PSNR dB", "SSIM"] + (scored ? ["adherence"] : []), widths)]
         lines.append(row([reference.label, "\(reference.settings.steps)", String(format: "%.1f", reference.settings.guidanceScale),
-                          "reference", "", ""] + score(reference), widths))
+                          "\(reference.nfe)", "reference", "", "", ""] + score(reference), widths))
         for r in results {
-            lines.append(row([r.label, "\(r.settings.steps)", String(format: "%.1f", r.settings.guidanceScale),
-                              String(format: "%.6f", r.meanLatentMSE), String(format: "%.2f", r.meanPSNR), String(format: "%.3f", r.meanSSIM)] + score(r),
-                             widths))
+            let floor = r.label == DistillationEvaluation.roundTripLabel
+            func mse(_ value: Float) -> String { value.isNaN ? "-" : String(format: "%.6f", value) }
+            lines.append(row([r.label, floor ? "-" : "\(r.settings.steps)", floor ? "-" : String(format: "%.1f", r.settings.guidanceScale),
+                              "\(r.nfe)", mse(r.meanLatentMSE), mse(r.meanTeacherLatentMSE), String(format: "%.2f", r.meanPSNR),
+                              String(format: "%.3f", r.meanSSIM)] + score(r), widths))
         }
+        lines.append("image MSE: to the latents of the teacher's image (DiffSynth's target); latent MSE: to the teacher's own latents")
         return lines.joined(separator: "\n")
     }
 }

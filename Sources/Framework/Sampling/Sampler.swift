@@ -35,17 +35,25 @@ public enum Sampler {
         for step in 0..<schedule.steps {
             let timestep = schedule.timesteps[step]
             let input = scheduler.scaleModelInput(latents, step: step, in: schedule)
-            var prediction = pipeline.predict(latents: input, timestep: timestep, conditioning: prompts.positive)
-            if guidanceScale != 1 {
-                guard let negative = prompts.negative else { throw PipelineError.missingNegativeConditioning }
-                let unconditional = pipeline.predict(latents: input, timestep: timestep, conditioning: negative)
-                prediction = pipeline.guide(positive: prediction, negative: unconditional, scale: guidanceScale)
-            }
+            let prediction = try guidedPrediction(pipeline: pipeline, input: input, timestep: timestep, prompts: prompts,
+                                                  guidanceScale: guidanceScale)
             let noise = scheduler.needsStepNoise ? Tensor.randn(latents.shape, generator: &generator) : nil
             latents = scheduler.step(prediction: prediction, sample: latents, step: step, in: schedule, noise: noise)
             onStep?(SamplingProgress(step: step, steps: schedule.steps, timestep: timestep, latents: latents.detached()))
         }
         return latents
+    }
+
+    /// The denoiser's prediction for one step: one evaluation at guidance 1, otherwise the
+    /// positive and negative evaluations combined by the pipeline's
+    /// ``DiffusionPipeline/guide(positive:negative:scale:)``.
+    public static func guidedPrediction(pipeline: any DiffusionPipeline, input: Tensor, timestep: Float, prompts: PromptPair,
+                                        guidanceScale: Float) throws -> Tensor {
+        let prediction = pipeline.predict(latents: input, timestep: timestep, conditioning: prompts.positive)
+        guard guidanceScale != 1 else { return prediction }
+        guard let negative = prompts.negative else { throw PipelineError.missingNegativeConditioning }
+        let unconditional = pipeline.predict(latents: input, timestep: timestep, conditioning: negative)
+        return pipeline.guide(positive: prediction, negative: unconditional, scale: guidanceScale)
     }
 
     /// The first sample of a run: unit noise scaled by the schedule's initial noise scale, or,

@@ -111,6 +111,14 @@ public struct FlowMatchEulerScheduler: Scheduler {
         )
     }
 
+    /// DiffSynth-Studio's `set_timesteps(N, training=True)` weights over the schedule's own
+    /// timesteps (its "empirical" rescale for tables other than 1000 long), as its
+    /// `TrajectoryImitationLoss` applies them per student step. One step gets weight 1: there
+    /// the bell minus its minimum is 0 everywhere and DiffSynth's formula divides 0 by 0 (NaN).
+    public func stepWeights(for schedule: Schedule) -> [Float] {
+        schedule.steps == 1 ? [1] : Self.trainingWeights(timesteps: schedule.timesteps)
+    }
+
     // MARK: - Tables
 
     /// The N sampling sigmas (without the final 0), in diffusers' float32 arithmetic.

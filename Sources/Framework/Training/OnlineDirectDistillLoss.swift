@@ -4,10 +4,13 @@ import Foundation
 /// teacher pipeline (of any family) samples the image at teacher steps and guidance from the
 /// sample's seed, without gradients, and the student is trained on it as in ``DirectDistillLoss``.
 ///
-/// Teacher images are cached as PNG files under `cacheDirectory`, keyed by everything that
-/// determines them (teacher family, prompt, negative prompt, seed, steps, guidance, size), so
-/// epochs after the first — and restarted runs — cost no teacher time. The cache is exactly an
-/// offline distillation dataset's images, so switching to offline training loses nothing.
+/// Teacher images are cached as PNG files under `cacheDirectory`, with the teacher's final
+/// latents beside them (``TeacherLatentsFile``), keyed by everything that determines them
+/// (teacher family, prompt, negative prompt, seed, steps, guidance, size), so epochs after the
+/// first — and restarted runs — cost no teacher time. The student regresses onto the latents when
+/// the teacher is of its own family (under the student's ``DirectDistillLoss/target``), onto the
+/// image otherwise. The cache is exactly an offline distillation dataset's files, so switching to
+/// offline training loses nothing.
 public struct OnlineDirectDistillLoss: TrainingObjective {
     public let teacher: any DiffusionPipeline
     public let teacherSettings: SamplingSettings
@@ -34,26 +37,33 @@ public struct OnlineDirectDistillLoss: TrainingObjective {
         try pipeline.validate(height: height, width: width)
     }
 
-    /// The cached teacher image for a sample, generated on first use.
-    public func teacherImage(for sample: TrainingSample) throws -> URL {
+    /// The cached teacher image and latents for a sample, generated on first use. The latents
+    /// are written first, so a cached image always has its latents.
+    public func teacherFiles(for sample: TrainingSample) throws -> (image: URL, latents: URL) {
         let key = [teacher.descriptor.family, sample.prompt, sample.negativePrompt, String(sample.seed ?? 0),
                    String(teacherSettings.steps), String(teacherSettings.guidanceScale), "\(height)x\(width)"].joined(separator: "\u{1F}")
-        let url = cacheDirectory.appendingPathComponent(String(format: "%016llx.png", FNV1a.hash(key)))
-        if FileManager.default.fileExists(atPath: url.path) { return url }
+        let name = String(format: "%016llx", FNV1a.hash(key))
+        let image = cacheDirectory.appendingPathComponent(name + ".png")
+        let latentsFile = cacheDirectory.appendingPathComponent(name + ".safetensors")
+        if FileManager.default.fileExists(atPath: image.path) && FileManager.default.fileExists(atPath: latentsFile.path) {
+            return (image, latentsFile)
+        }
         try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-        let image = try withNoGrad {
+        let (latents, decoded) = try withNoGrad {
             let latents = try Sampler.generate(pipeline: teacher, prompt: sample.prompt, negativePrompt: sample.negativePrompt,
                                                height: height, width: width, seed: sample.seed ?? 0,
                                                steps: teacherSettings.steps, guidanceScale: teacherSettings.guidanceScale)
-            return try teacher.decode(latents: latents)
+            return (latents, try teacher.decode(latents: latents))
         }
-        try RGBImage(tensor: image).write(to: url, format: .png)
-        return url
+        try TeacherLatentsFile.write(latents, family: teacher.descriptor.family, to: latentsFile)
+        try RGBImage(tensor: decoded).write(to: image, format: .png)
+        return (image, latentsFile)
     }
 
     public func loss(for sample: TrainingSample, step: Int, pipeline: any DiffusionPipeline, cache: TrainingCache) throws -> Tensor {
         try validate(sample, pipeline: pipeline)
-        return try student.loss(for: sample.replacingFile("image", with: try teacherImage(for: sample)),
+        let files = try teacherFiles(for: sample)
+        return try student.loss(for: sample.replacingFile("image", with: files.image).replacingFile("latents", with: files.latents),
                                 step: step, pipeline: pipeline, cache: cache)
     }
 }

@@ -29,6 +29,7 @@ public final class TrainingCache {
     public let loadImage: (URL) throws -> Tensor
     private var conditionings: [String: Conditioning] = [:]
     private var latents: [String: Tensor] = [:]
+    private var teacherLatents: [String: (latents: Tensor, family: String?)] = [:]
 
     public init(loadImage: @escaping (URL) throws -> Tensor) {
         self.loadImage = loadImage
@@ -46,6 +47,14 @@ public final class TrainingCache {
     public func prompts(for sample: TrainingSample, guidanceScale: Float, pipeline: any DiffusionPipeline) throws -> PromptPair {
         PromptPair(positive: try conditioning(sample.prompt, pipeline: pipeline),
                    negative: guidanceScale == 1 ? nil : try conditioning(sample.negativePrompt, pipeline: pipeline))
+    }
+
+    /// A teacher-latents file (``TeacherLatentsFile``), read on first use.
+    public func teacherLatents(_ url: URL) throws -> (latents: Tensor, family: String?) {
+        if let cached = teacherLatents[url.path] { return cached }
+        let value = try TeacherLatentsFile.read(url)
+        teacherLatents[url.path] = value
+        return value
     }
 
     /// The VAE latents of an image file, computed without gradients on first use.

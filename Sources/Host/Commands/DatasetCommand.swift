@@ -4,11 +4,16 @@ import Foundation
 
 /// `diffsynth dataset`: the first step of Direct Distillation — the teacher draws every
 /// (prompt, seed) at many steps with guidance, and `metadata.csv` records what the student
-/// must reproduce (DiffSynth's columns; `num_inference_steps`/`cfg_scale` are the *student's*).
+/// must reproduce (DiffSynth's columns; `num_inference_steps`/`cfg_scale` are the *student's*),
+/// plus a `latents` column: the teacher's final latents, the target `train` prefers to the image.
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset", abstract: "Build a Direct Distillation dataset with a teacher model.",
-        discussion: "Resumable: rows already in metadata.csv are skipped. Each image is written atomically before its row.")
+        discussion: """
+        Writes images/NNNNNN.png (or .jpg) and latents/NNNNNN.safetensors (the teacher's final latents, \
+        which train --task direct_distill regresses onto by default) per row, then the row of metadata.csv. \
+        Resumable: rows already in metadata.csv are skipped. Each file is written atomically before its row.
+        """)
 
     @OptionGroup var plugins: PluginOptions
     @OptionGroup var model: ModelOptions
@@ -25,8 +30,9 @@ struct DatasetCommand: ParsableCommand {
     @Option(name: .customLong("teacher_cfg_scale"), help: "Teacher guidance (default: the family's, e.g. 4).")
     var teacherCfgScale: Float?
 
-    @Option(name: .customLong("num_inference_steps"), help: "The student's steps, written to metadata.csv (default: the family's, e.g. 4).")
-    var studentSteps: Int?
+    @Option(name: .customLong("num_inference_steps"),
+            help: "The student's steps, written to metadata.csv (default: the family's, e.g. 4); a set such as 1,2,4,8 trains one student for all.")
+    var studentSteps: String?
 
     @Option(name: .customLong("cfg_scale"), help: "The student's guidance, written to metadata.csv.")
     var studentCfgScale: Float = 1
@@ -56,11 +62,20 @@ struct DatasetCommand: ParsableCommand {
             let (h, w) = (height ?? d.defaultResolution.height, width ?? d.defaultResolution.width)
             try teacher.validate(height: h, width: w)
             let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
-            let student = studentSteps ?? d.student.steps
+            let student: String
+            if let studentSteps {
+                guard let choices = TrainingSample.parseStepChoices(studentSteps) else {
+                    throw ValidationError("--num_inference_steps \(studentSteps): give a positive integer or a set such as 1,2,4,8")
+                }
+                student = choices.map(String.init).joined(separator: ",")
+            } else { student = "\(d.student.steps)" }
             let plan = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: seedsPerPrompt,
                                            negativePrompt: negativePrompt)
             let folder = URL(fileURLWithPath: outputPath)
             let metadata = try DatasetMetadataWriter(folder: folder, includeNegativePrompt: plan.contains { !$0.negativePrompt.isEmpty })
+            if !metadata.includesLatents {
+                note("\(folder.appendingPathComponent("metadata.csv").path) has no 'latents' column: continuing it without teacher latents")
+            }
             let progress = Progress("teacher images", total: plan.count)
             for (index, item) in plan.enumerated() {
                 let name = String(format: "images/%06d.%@", index, imageFormat)
@@ -70,8 +85,12 @@ struct DatasetCommand: ParsableCommand {
                                                    steps: settings.steps, guidanceScale: settings.guidanceScale)
                 let image = try RGBImage(tensor: try withNoGrad { try teacher.decode(latents: latents) })
                 try image.write(to: folder.appendingPathComponent(name), format: ImageFormat(path: name))
-                try metadata.append(image: name, prompt: item.prompt, negativePrompt: item.negativePrompt, seed: item.seed,
-                                    steps: student, cfgScale: studentCfgScale)
+                let latentsName = String(format: "latents/%06d.safetensors", index)
+                if metadata.includesLatents {
+                    try TeacherLatentsFile.write(latents, family: d.family, to: folder.appendingPathComponent(latentsName))
+                }
+                try metadata.append(image: name, latents: latentsName, prompt: item.prompt, negativePrompt: item.negativePrompt,
+                                    seed: item.seed, steps: student, cfgScale: studentCfgScale)
                 progress.update(index + 1)
             }
             print(folder.appendingPathComponent("metadata.csv").path)
@@ -115,22 +134,29 @@ struct PromptList {
     }
 }
 
-/// Appends rows to a dataset's `metadata.csv`, one flushed line per image, after the image is on disk.
+/// Appends rows to a dataset's `metadata.csv`, one flushed line per image, after the image (and
+/// its latents) are on disk.
 final class DatasetMetadataWriter {
     private let url: URL
     private var images: Set<String> = []
     private let includeNegativePrompt: Bool
+    /// Whether rows have a `latents` column (new datasets do; an older one being continued may not).
+    let includesLatents: Bool
 
     init(folder: URL, includeNegativePrompt: Bool) throws {
         url = folder.appendingPathComponent("metadata.csv")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("images"), withIntermediateDirectories: true)
+        for sub in ["images", "latents"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
         if FileManager.default.fileExists(atPath: url.path) {
             let existing = try Metadata(contentsOf: url)
             images = Set(existing.rows.compactMap { $0.fields["image"] })
             self.includeNegativePrompt = existing.columns.contains("negative_prompt")
+            includesLatents = existing.columns.contains("latents")
         } else {
             self.includeNegativePrompt = includeNegativePrompt
-            var header = ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale"]
+            includesLatents = true
+            var header = ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale", "latents"]
             if includeNegativePrompt { header.append("negative_prompt") }
             try AtomicFile.write(Data((CSV.line(header) + "\n").utf8), to: url)
         }
@@ -138,8 +164,9 @@ final class DatasetMetadataWriter {
 
     func contains(image: String) -> Bool { images.contains(image) }
 
-    func append(image: String, prompt: String, negativePrompt: String, seed: Int64, steps: Int, cfgScale: Float) throws {
-        var fields = [image, prompt, String(seed), "cpu", String(steps), cfgScale == cfgScale.rounded() ? String(Int(cfgScale)) : String(cfgScale)]
+    func append(image: String, latents: String, prompt: String, negativePrompt: String, seed: Int64, steps: String, cfgScale: Float) throws {
+        var fields = [image, prompt, String(seed), "cpu", steps, cfgScale == cfgScale.rounded() ? String(Int(cfgScale)) : String(cfgScale)]
+        if includesLatents { fields.append(latents) }
         if includeNegativePrompt { fields.append(negativePrompt) }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }

@@ -13,8 +13,9 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("teacher_model"), help: "The teacher's folder when it is not the base model (e.g. another family).")
     var teacherModel: String?
-    @Option(name: .customLong("lora_path"), help: "The distilled LoRA: 'student after' = base + LoRA.")
-    var loraPath: String?
+    @Option(name: .customLong("lora_path"),
+            help: "The distilled LoRA: 'student after' = base + LoRA. Repeat for several students, each as LABEL=PATH ('after LABEL').")
+    var loraPaths: [String] = []
     @Option(name: .customLong("student_checkpoint"), help: "A fully fine-tuned denoiser state dict: 'student after' = base with these weights.")
     var studentCheckpoint: String?
     @Option(name: .customLong("prompts"), help: "Held-out prompts: .txt, .csv or .jsonl (optional seed column).")
@@ -50,12 +51,21 @@ struct EvalCommand: ParsableCommand {
         let stepList = try parseList(steps, flag: "--steps")
         let baselines = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
         let before = try model.load()
-        let after = try model.load()
-        if let loraPath { try applyLoRA(loraPath, scale: 1, to: after) }
-        if let studentCheckpoint {
-            try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
+        var students: [(label: String, pipeline: any DiffusionPipeline)] = []
+        for (label, path) in try studentLoRAs() {
+            let after = try model.load()
+            try applyLoRA(path, scale: 1, to: after)
+            students.append((label, after))
         }
-        if loraPath == nil && studentCheckpoint == nil { note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'") }
+        if let studentCheckpoint {
+            let after = try model.load()
+            try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
+            students.append((students.isEmpty ? "student after" : "after full", after))
+        }
+        if students.isEmpty {
+            note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'")
+            students.append(("student after", try model.load()))
+        }
         let teacher = try teacherModel.map { try ModelOptions.parse(["--model", $0]).load() } ?? before
         let d = teacher.descriptor
         let teacherSettings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
@@ -67,7 +77,9 @@ struct EvalCommand: ParsableCommand {
         var variants: [DistillationEvaluation.Variant] = []
         for s in stepList {
             variants.append(.init(label: "student before", pipeline: before, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
-            variants.append(.init(label: "student after", pipeline: after, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+            for student in students {
+                variants.append(.init(label: student.label, pipeline: student.pipeline, settings: SamplingSettings(steps: s, guidanceScale: cfgScale)))
+            }
         }
         for s in baselines {
             variants.append(.init(label: "teacher", pipeline: teacher, settings: SamplingSettings(steps: s, guidanceScale: teacherSettings.guidanceScale)))
@@ -81,8 +93,23 @@ struct EvalCommand: ParsableCommand {
             height: h, width: w, score: scorer) { _, _ in done += 1; progress.update(done) }
         let folder = URL(fileURLWithPath: outputPath)
         try EvaluationReport.write(reference: reference, results: results, cases: cases, gridSteps: gridSteps, to: folder)
+        try QualityPlot.render(reference: reference, results: results).write(to: folder.appendingPathComponent("quality.png"), format: .png)
         print(EvaluationReport.table(reference: reference, results: results))
-        print("wrote \(folder.appendingPathComponent("metrics.csv").path) and \(folder.appendingPathComponent("grid.png").path)")
+        print("wrote \(["metrics.csv", "grid.png", "quality.png"].map { folder.appendingPathComponent($0).path }.joined(separator: ", "))")
+    }
+
+    /// `--lora_path` values as (label, path): one unlabelled LoRA is "student after"; `LABEL=PATH`
+    /// is "after LABEL".
+    private func studentLoRAs() throws -> [(label: String, path: String)] {
+        try loraPaths.map { value in
+            if let split = value.firstIndex(of: "="), !FileManager.default.fileExists(atPath: value) {
+                let label = String(value[..<split]), path = String(value[value.index(after: split)...])
+                guard !label.isEmpty, !path.isEmpty else { throw ValidationError("--lora_path \(value): write LABEL=PATH") }
+                return ("after " + label, path)
+            }
+            guard loraPaths.count == 1 else { throw ValidationError("--lora_path \(value): with several LoRAs, label each as LABEL=PATH") }
+            return ("student after", value)
+        }
     }
 
     /// 1 when the picture shows the colour and shape its caption names (see ``Shapes/read(_:)``).

@@ -8,8 +8,9 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train with Direct Distillation (offline or online) or supervised fine-tuning.",
         discussion: """
-        Tasks: direct_distill (teacher images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk), sft,
-        autoencoder (trains a component such as --trainable_models vae to reconstruct the images).
+        Tasks: direct_distill (teacher latents or images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk),
+        trajectory_imitation (each student step imitates the teacher's steps between the same noise levels; the teacher is --teacher_model
+        or the base model), sft, autoencoder (trains a component such as --trainable_models vae to reconstruct the images).
         Step counts, checkpoint names (step-N / epoch-K .safetensors) and loss.csv follow DiffSynth-Studio.
         """)
 
@@ -53,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     var promptDropout: Float = 0
 
     // What to train
-    @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online, sft or autoencoder.")
+    @Option(name: .customLong("task"), help: "direct_distill, direct_distill_online, trajectory_imitation, sft or autoencoder.")
     var task: String = "sft"
     @Option(name: .customLong("trainable_models"), help: "Train this model fully: dit / unet / transformer / denoiser, or a component such as vae.")
     var trainableModels: String?
@@ -77,9 +78,14 @@ struct TrainCommand: ParsableCommand {
     // Direct Distillation
     @Option(name: .customLong("student_shift"), help: "Student schedule shift: 'inference' (the resolution's own, default) or a fixed mu such as 0.8 (DiffSynth).")
     var studentShift: String = "inference"
-    @Option(name: .customLong("teacher_model"), help: "direct_distill_online: the teacher's model folder (any family).")
+    @Option(name: .customLong("distill_target"),
+            help: "direct_distill: auto (the teacher's latents where the dataset has them, else its image), image (DiffSynth's), or latents.")
+    var distillTarget: String = "auto"
+    @Option(name: .customLong("student_steps"), help: "Train the student at these step counts (e.g. 1,2,4,8: one drawn per step) instead of each row's num_inference_steps.")
+    var studentSteps: String?
+    @Option(name: .customLong("teacher_model"), help: "direct_distill_online (any family), trajectory_imitation (default: the base model): the teacher's folder.")
     var teacherModel: String?
-    @Option(name: .customLong("teacher_tiny"), help: "direct_distill_online: a built-in tiny teacher of this family.")
+    @Option(name: .customLong("teacher_tiny"), help: "direct_distill_online, trajectory_imitation: a built-in tiny teacher of this family.")
     var teacherTiny: String?
     @Option(name: .customLong("teacher_steps")) var teacherSteps: Int?
     @Option(name: .customLong("teacher_cfg_scale")) var teacherCfgScale: Float?
@@ -137,8 +143,13 @@ struct TrainCommand: ParsableCommand {
         if task.contains(":") {
             throw ValidationError("--task \(task): two-stage split training is not needed here — frozen text-encoder and VAE outputs are cached in memory; use --task \(task.split(separator: ":")[0])")
         }
-        guard ["direct_distill", "direct_distill_online", "sft", "autoencoder"].contains(task) else {
-            throw ValidationError("--task \(task) is not one of direct_distill, direct_distill_online, sft, autoencoder")
+        let tasks = ["direct_distill", "direct_distill_online", "trajectory_imitation", "sft", "autoencoder"]
+        guard tasks.contains(task) else { throw ValidationError("--task \(task) is not one of \(tasks.joined(separator: ", "))") }
+        guard DirectDistillLoss.Target(rawValue: distillTarget) != nil else {
+            throw ValidationError("--distill_target \(distillTarget) is not one of auto, image, latents")
+        }
+        if let studentSteps, TrainingSample.parseStepChoices(studentSteps) == nil {
+            throw ValidationError("--student_steps \(studentSteps): give a positive integer or a set such as 1,2,4,8")
         }
         guard (trainableModels == nil) != (loraBaseModel == nil) else {
             throw ValidationError("choose exactly one of --lora_base_model (LoRA) and --trainable_models (full fine-tuning)")
@@ -152,7 +163,7 @@ struct TrainCommand: ParsableCommand {
         if task == "direct_distill_online" && teacherModel == nil && teacherTiny == nil {
             throw ValidationError("--task direct_distill_online needs --teacher_model FOLDER or --teacher_tiny FAMILY")
         }
-        if task != "direct_distill_online" && datasetMetadataPath == nil { throw ValidationError("--dataset_metadata_path is required") }
+        if datasetMetadataPath == nil { throw ValidationError("--dataset_metadata_path is required") }
         if (height == nil) != (width == nil) { throw ValidationError("give both --height and --width, or neither") }
         guard ["f32", "bf16", "f16"].contains(saveDType) else { throw ValidationError("--save_dtype must be f32, bf16 or f16") }
         guard ["diffsynth", "peft"].contains(loraFormat) else { throw ValidationError("--lora_format must be diffsynth or peft") }
@@ -180,6 +191,10 @@ struct TrainCommand: ParsableCommand {
             let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
             let samples = try loadSamples(pipeline: pipeline)
             for warning in try images.check(samples) where task != "sft" { note("warning: " + warning) }
+            if let dd = objective as? DirectDistillLoss {
+                let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: TeacherLatentsFile.read) != nil }.count
+                note("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
+            }
             var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
             configuration.trainedModule = trainableModels ?? "denoiser"
             _ = try pipeline.trainableModule(named: configuration.trainedModule)
@@ -224,33 +239,49 @@ struct TrainCommand: ParsableCommand {
 
     private func makeObjective(for pipeline: any DiffusionPipeline) throws -> any TrainingObjective {
         let shift: DirectDistillLoss.StudentShift = Float(studentShift).map { .fixed($0) } ?? .inference
-        switch task {
-        case "direct_distill": return DirectDistillLoss(studentShift: shift)
-        case "direct_distill_online":
-            var teacherOptions = try ModelOptions.parse(teacherModel.map { ["--model", $0] } ?? ["--tiny", teacherTiny!])
-            teacherOptions.variant = model.variant
-            let teacher = try teacherOptions.load()
+        let student = DirectDistillLoss(studentShift: shift, target: DirectDistillLoss.Target(rawValue: distillTarget)!, seed: seed)
+        /// The teacher of the online objectives: --teacher_model / --teacher_tiny, else (trajectory
+        /// imitation) a second, frozen copy of the base model.
+        func teacher() throws -> (pipeline: any DiffusionPipeline, settings: SamplingSettings) {
+            let teacher: any DiffusionPipeline
+            if teacherModel == nil && teacherTiny == nil {
+                teacher = try model.load()
+            } else {
+                var teacherOptions = try ModelOptions.parse(teacherModel.map { ["--model", $0] } ?? ["--tiny", teacherTiny!])
+                teacherOptions.variant = model.variant
+                teacher = try teacherOptions.load()
+            }
             let d = teacher.descriptor
-            let (h, w) = (height ?? pipeline.descriptor.defaultResolution.height, width ?? pipeline.descriptor.defaultResolution.width)
-            return OnlineDirectDistillLoss(teacher: teacher,
-                                           teacherSettings: SamplingSettings(steps: teacherSteps ?? d.teacher.steps,
-                                                                             guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale),
-                                           height: h, width: w, cacheDirectory: URL(fileURLWithPath: outputPath).appendingPathComponent("teacher_cache"),
-                                           student: DirectDistillLoss(studentShift: shift))
+            return (teacher, SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale))
+        }
+        let (h, w) = (height ?? pipeline.descriptor.defaultResolution.height, width ?? pipeline.descriptor.defaultResolution.width)
+        switch task {
+        case "direct_distill": return student
+        case "direct_distill_online":
+            let (teacher, settings) = try teacher()
+            return OnlineDirectDistillLoss(teacher: teacher, teacherSettings: settings, height: h, width: w,
+                                           cacheDirectory: URL(fileURLWithPath: outputPath).appendingPathComponent("teacher_cache"),
+                                           student: student)
+        case "trajectory_imitation":
+            let (teacher, settings) = try teacher()
+            return TrajectoryImitationLoss(teacher: teacher, teacherSettings: settings, height: h, width: w, studentShift: shift, seed: seed)
         case "autoencoder": return AutoencoderLoss(seed: seed)
         default: return SupervisedLoss(seed: seed, promptDropout: promptDropout)
         }
     }
 
     private func loadSamples(pipeline: any DiffusionPipeline) throws -> [TrainingSample] {
-        // The online teacher makes the images, so the metadata needs no file columns.
-        let keys = task == "direct_distill_online" ? [] : dataFileKeys.split(separator: ",").map(String.init)
+        // The online teachers make their own targets, so the metadata needs no file columns.
+        var keys = ["direct_distill_online", "trajectory_imitation"].contains(task) ? [] : dataFileKeys.split(separator: ",").map(String.init)
+        if task == "direct_distill" && distillTarget != "image" && !keys.contains("latents") { keys.append("latents") }
         let extras = (extraInputs ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard let path = datasetMetadataPath else {
-            throw ValidationError("--task direct_distill_online still needs --dataset_metadata_path with prompt and seed columns")
+            throw ValidationError("--dataset_metadata_path is required")
         }
-        return try TrainingDataset.load(metadata: URL(fileURLWithPath: path),
-                                        basePath: URL(fileURLWithPath: datasetBasePath.isEmpty ? "." : datasetBasePath),
-                                        dataFileKeys: keys, extraInputs: extras)
+        let samples = try TrainingDataset.load(metadata: URL(fileURLWithPath: path),
+                                               basePath: URL(fileURLWithPath: datasetBasePath.isEmpty ? "." : datasetBasePath),
+                                               dataFileKeys: keys, extraInputs: extras)
+        guard let choices = studentSteps.flatMap(TrainingSample.parseStepChoices) else { return samples }
+        return samples.map { $0.replacingStepChoices(with: choices) }
     }
 }

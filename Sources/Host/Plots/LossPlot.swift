@@ -2,7 +2,7 @@ import DiffSynth
 import Foundation
 
 /// A training curve as a PNG: the raw loss per step (light) and its moving average (dark), on a
-/// log-scaled loss axis, with tick labels in a small built-in bitmap font (no font files needed).
+/// log-scaled loss axis, with tick labels in ``BitmapFont`` (no font files needed).
 enum LossPlot {
     static func render(steps: [Int], losses: [Double], width: Int = 720, height: Int = 360) -> RGBImage {
         var pixels = [UInt8](repeating: 255, count: width * height * 3)
@@ -27,16 +27,16 @@ enum LossPlot {
             if decade >= logLo {
                 let yy = y(Foundation.pow(10, decade))
                 for xx in stride(from: left, through: right, by: 4) { set(xx, yy, (200, 200, 200)) }
-                draw(String(format: "1e%d", Int(decade)), atX: 8, y: yy - 3, set: set)
+                BitmapFont.draw(String(format: "1e%d", Int(decade)), atX: 8, y: yy - 3, set: set)
             }
             decade += 1
         }
         for k in 0...4 {
             let step = firstStep + (lastStep - firstStep) * k / 4
-            draw("\(step)", atX: x(step) - 10, y: bottom + 8, set: set)
+            BitmapFont.draw("\(step)", atX: x(step) - 10, y: bottom + 8, set: set)
         }
-        draw("step", atX: right - 30, y: bottom + 22, set: set)
-        draw("loss", atX: 8, y: top - 14 + 10, set: set)
+        BitmapFont.draw("step", atX: right - 30, y: bottom + 22, set: set)
+        BitmapFont.draw("loss", atX: 8, y: top - 14 + 10, set: set)
         func line(_ points: [(Int, Int)], _ color: (UInt8, UInt8, UInt8)) {
             for (a, b) in zip(points, points.dropFirst()) {
                 let n = Swift.max(Swift.abs(b.0 - a.0), Swift.abs(b.1 - a.1), 1)
@@ -52,28 +52,6 @@ enum LossPlot {
         }
         line(averaged, (20, 60, 160))
         return RGBImage(width: width, height: height, pixels: pixels)
-    }
-
-    /// 3×5 glyphs for the characters tick labels need.
-    static let glyphs: [Character: [String]] = [
-        "0": ["111", "101", "101", "101", "111"], "1": ["010", "110", "010", "010", "111"], "2": ["111", "001", "111", "100", "111"],
-        "3": ["111", "001", "111", "001", "111"], "4": ["101", "101", "111", "001", "001"], "5": ["111", "100", "111", "001", "111"],
-        "6": ["111", "100", "111", "101", "111"], "7": ["111", "001", "010", "010", "010"], "8": ["111", "101", "111", "101", "111"],
-        "9": ["111", "101", "111", "001", "111"], "-": ["000", "000", "111", "000", "000"], ".": ["000", "000", "000", "000", "010"],
-        "e": ["000", "111", "111", "100", "111"], "s": ["000", "111", "110", "011", "111"], "t": ["010", "111", "010", "010", "011"],
-        "p": ["000", "111", "101", "111", "100"], "l": ["010", "010", "010", "010", "011"], "o": ["000", "111", "101", "101", "111"],
-    ]
-
-    static func draw(_ text: String, atX x0: Int, y y0: Int, set: (Int, Int, (UInt8, UInt8, UInt8)) -> Void) {
-        for (k, character) in text.enumerated() {
-            guard let rows = glyphs[character] else { continue }
-            for (r, row) in rows.enumerated() {
-                for (c, bit) in row.enumerated() where bit == "1" {
-                    // Each glyph pixel is 2×2 screen pixels.
-                    for dy in 0..<2 { for dx in 0..<2 { set(x0 + k * 8 + c * 2 + dx, y0 + r * 2 + dy, (0, 0, 0)) } }
-                }
-            }
-        }
     }
 }
 
