@@ -157,6 +157,27 @@ public enum ConformanceKit {
             try expect(losses.last! < losses.first!, "loss did not fall: \(losses)")
             return String(format: "%.3g → %.3g", losses.first!, losses.last!)
         }
+        check("trajectory imitation loss falls on one sample") {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("prompt,seed,num_inference_steps\na test,11,2\n".utf8).write(to: folder.appendingPathComponent("metadata.csv"))
+            let samples = try TrainingDataset.load(metadata: folder.appendingPathComponent("metadata.csv"), basePath: folder,
+                                                   dataFileKeys: [], extraInputs: ["seed", "num_inference_steps"])
+            let student = try adapter.tiny(seed: 0)
+            let objective = TrajectoryImitationLoss(teacher: try adapter.tiny(seed: 1), teacherSettings: SamplingSettings(steps: 6, guidanceScale: 3),
+                                                    height: h, width: w)
+            var configuration = TrainerConfiguration(trainable: .lora(targets: student.descriptor.defaultLoRATargets, rank: 4, alpha: nil),
+                                                     outputPath: folder.appendingPathComponent("out"))
+            configuration.learningRate = 1e-2
+            configuration.epochs = 8
+            configuration.csvLog = false
+            configuration.saveSteps = 1000
+            let losses = try Trainer(pipeline: student, objective: objective, samples: samples, configuration: configuration,
+                                     cache: TrainingCache { _ in throw ConformanceFailure("trajectory imitation needs no images") }).run()
+            try expect(losses.allSatisfy(\.isFinite) && losses.last! < losses.first!, "loss did not fall: \(losses)")
+            return String(format: "%.3g → %.3g", losses.first!, losses.last!)
+        }
         check("bad inputs give named errors") {
             let empty = try? withNoGrad { try pipeline.encode(prompt: "") }
             try expect(empty != nil, "the empty prompt (the default negative prompt) must be encodable")

@@ -49,7 +49,7 @@ struct DemoTests {
                                "--output_path", path("eval")]).run()
         let metrics = try Metadata(contentsOf: out.appendingPathComponent("eval/metrics.csv"))
         #expect(metrics.columns.contains("score"))
-        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.count == 4)
+        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.count == 5)
         for file in ["loss.png", "eval/grid.png"] { #expect(FileManager.default.fileExists(atPath: path(file)), "\(file)") }
         let grid = try RGBImage(contentsOf: out.appendingPathComponent("eval/grid.png"))
         #expect(grid.width == 4 * 64 + 5 * 2 && grid.height == 2 * 64 + 3 * 2)

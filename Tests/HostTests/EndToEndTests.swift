@@ -39,7 +39,18 @@ struct EndToEndTests {
         try DatasetCommand.parse(["--tiny", teacher, "--prompts", prompts, "--output_path", path("data"), "--height", "32", "--width", "32",
                                   "--teacher_steps", "6", "--teacher_cfg_scale", "3", "--num_inference_steps", "2"]).run()
         let metadata = try Metadata(contentsOf: folder.appendingPathComponent("data/metadata.csv"))
-        #expect(metadata.rows.count == 3 && metadata.columns == ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale"])
+        #expect(metadata.rows.count == 3
+                && metadata.columns == ["image", "prompt", "seed", "rand_device", "num_inference_steps", "cfg_scale", "latents"])
+        // Each row's latents are the teacher's own: decoding them gives exactly the row's image.
+        let teacherPipeline = try ModelOptions.parse(["--tiny", teacher]).load()
+        for row in metadata.rows {
+            let (latents, family) = try TeacherLatentsFile.read(folder.appendingPathComponent("data").appendingPathComponent(row.fields["latents"]!))
+            let shape = try teacherPipeline.latentShape(height: 32, width: 32)
+            #expect(family == teacher && latents.shape == shape)
+            let decoded = try RGBImage(tensor: try withNoGrad { try teacherPipeline.decode(latents: latents) })
+            let written = try RGBImage(contentsOf: folder.appendingPathComponent("data").appendingPathComponent(row.fields["image"]!))
+            #expect(decoded.pixels == written.pixels)
+        }
         // Resumable: a second run finds every row and draws nothing new.
         try DatasetCommand.parse(["--tiny", teacher, "--prompts", prompts, "--output_path", path("data"), "--height", "32", "--width", "32",
                                   "--teacher_steps", "6", "--teacher_cfg_scale", "3", "--num_inference_steps", "2"]).run()
@@ -57,11 +68,57 @@ struct EndToEndTests {
                                "--steps", "1,2", "--teacher_steps", "6", "--grid_steps", "2", "--height", "32", "--width", "32",
                                "--output_path", path("eval")]).run()
         let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
-        // One mean row per variant: the teacher, then before/after at 1 and 2 steps.
+        // One mean row per variant: the teacher, its VAE round trip, then before/after at 1 and 2 steps.
         #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["variant"]! }
-                == ["teacher", "student before", "student after", "student before", "student after"])
+                == ["teacher", "VAE round trip", "student before", "student after", "student before", "student after"])
+        // Across families the teacher's latents mean nothing to the student: not compared.
+        #expect(metrics.rows.filter { $0.fields["variant"] == "student after" }.allSatisfy { $0.fields["teacher_latent_mse"] == "nan" })
+        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["nfe"]! } == ["12", "0", "1", "1", "2", "2"])
+        #expect(FileManager.default.fileExists(atPath: path("eval/quality.png")))
         let grid = try RGBImage(contentsOf: folder.appendingPathComponent("eval/grid.png"))
         #expect(grid.width == 3 * 32 + 4 * 2 && grid.height == 3 * 32 + 4 * 2)
+    }
+
+    /// Same family: the dataset's latents are the target; one student for a set of step counts;
+    /// trajectory imitation from the command line; eval with two labelled students.
+    @Test("same-family distillation: latent targets, a step-count set, trajectory imitation, two students in eval")
+    func sameFamily() throws {
+        let prompts = try writePrompts()
+        try DatasetCommand.parse(["--tiny", "qwen-image", "--prompts", prompts, "--output_path", path("data"), "--height", "32", "--width", "32",
+                                  "--teacher_steps", "8", "--teacher_cfg_scale", "3", "--num_inference_steps", "1,2,4"]).run()
+        let metadata = try Metadata(contentsOf: folder.appendingPathComponent("data/metadata.csv"))
+        #expect(metadata.rows.allSatisfy { $0.fields["num_inference_steps"] == "1,2,4" })
+        func train(_ task: String, _ output: String, _ extra: [String]) throws {
+            try TrainCommand.parse(["--tiny", "qwen-image", "--dataset_base_path", path("data"), "--dataset_metadata_path", path("data/metadata.csv"),
+                                    "--data_file_keys", "image", "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale",
+                                    "--height", "32", "--width", "32", "--dataset_repeat", "4", "--learning_rate", "1e-2",
+                                    "--lora_base_model", "dit", "--lora_target_modules", "", "--lora_rank", "4", "--task", task,
+                                    "--output_path", path(output), "--save_steps", "12"] + extra).run()
+        }
+        try train("direct_distill", "dd", [])
+        try train("trajectory_imitation", "ti", ["--teacher_steps", "8", "--teacher_cfg_scale", "3", "--student_steps", "2,4"])
+        for run in ["dd", "ti"] {
+            let values = try losses(run)
+            #expect(values.count == 12 && values.allSatisfy(\.isFinite), "\(run): \(values)")
+        }
+        // With latents missing from the dataset, --distill_target latents refuses by row and column.
+        var noLatents = try String(contentsOfFile: path("data/metadata.csv"), encoding: .utf8)
+        noLatents = noLatents.replacingOccurrences(of: ",latents", with: ",other")
+        try noLatents.write(toFile: path("data/plain.csv"), atomically: true, encoding: .utf8)
+        #expect { try TrainCommand.parse(["--tiny", "qwen-image", "--dataset_base_path", path("data"), "--dataset_metadata_path", path("data/plain.csv"),
+                                          "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale", "--height", "32", "--width", "32",
+                                          "--lora_base_model", "dit", "--task", "direct_distill", "--distill_target", "latents",
+                                          "--output_path", path("refused")]).run() }
+            throws: { "\($0)".contains("plain.csv line 2") && "\($0)".contains("'latents'") }
+        try EvalCommand.parse(["--tiny", "qwen-image", "--lora_path", "dd=" + path("dd/step-12.safetensors"),
+                               "--lora_path", "ti=" + path("ti/step-12.safetensors"), "--prompts", prompts, "--steps", "2",
+                               "--teacher_steps", "8", "--teacher_cfg_scale", "3", "--grid_steps", "2", "--height", "32", "--width", "32",
+                               "--output_path", path("eval")]).run()
+        let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
+        let means = metrics.rows.filter { $0.fields["case"] == "mean" }
+        #expect(means.map { $0.fields["variant"]! } == ["teacher", "VAE round trip", "student before", "after dd", "after ti"])
+        // Same family: the distance to the teacher's own latents is measured.
+        #expect(means.dropFirst(2).allSatisfy { Double($0.fields["teacher_latent_mse"]!)!.isFinite })
     }
 
     @Test("online distillation with a teacher of another family caches its images and trains")
