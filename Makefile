@@ -35,17 +35,25 @@ bench: deps
 
 # Direct Distillation end to end on the embedded default (Models/qwen-image-shapes, a small
 # Qwen-Image trained here on synthetic shapes): the teacher draws PROMPTS training prompts at
-# 50 steps / CFG 4, a LoRA (FULL=1: full fine-tuning) distils the 4-step CFG-1 student over
-# REPEAT epochs, and the student before and after is compared with the teacher on 16 held-out
-# prompts and seeds.
+# 50 steps / CFG 4 (images and final latents); CFG-1 students are distilled from it over REPEAT
+# epochs — "image": DiffSynth-Studio's target (the VAE encoding of the teacher image), 4 steps;
+# "latents": the teacher's own latents, 4 steps (the winner on dev prompts); "all-steps": the
+# latents target with one student for STUDENT_STEPS; TRAJECTORY=1 adds trajectory imitation at
+# 4 steps — and all are compared with the teacher on 16 held-out prompts and seeds.
+# FULL=1 fine-tunes the whole transformer instead of a LoRA.
 DEMO := out/demo
 MODEL := Models/qwen-image-shapes
 DIFFSYNTH := .build/release/diffsynth
 PROMPTS := 384
 REPEAT := 3
+STUDENT_STEPS := 1,2,4,8
 STEPS := $(shell echo $$(( $(PROMPTS) * $(REPEAT) )))
 TRAINABLE := $(if $(FULL),--trainable_models dit --learning_rate 2e-4,--lora_base_model dit --lora_target_modules "" --lora_rank 16 --learning_rate 1e-3)
-AFTER := $(if $(FULL),--student_checkpoint,--lora_path) $(DEMO)/train/step-$(STEPS).safetensors
+STUDENT = $(if $(FULL),--student_checkpoint,--lora_path) $(1)=$(DEMO)/$(1)/step-$(STEPS).safetensors
+STUDENTS := image latents all-steps $(if $(TRAJECTORY),trajectory)
+TRAIN := $(DIFFSYNTH) train --model $(MODEL) --dataset_base_path $(DEMO)/data --dataset_metadata_path $(DEMO)/data/metadata.csv \
+	--data_file_keys image --extra_inputs seed,rand_device,num_inference_steps,cfg_scale --height 64 --width 64 \
+	--dataset_repeat $(REPEAT) $(TRAINABLE) --use_gradient_checkpointing --save_steps $(STEPS)
 demo: deps
 	swift build -c release --product diffsynth
 	rm -rf $(DEMO)
@@ -53,11 +61,12 @@ demo: deps
 	$(DIFFSYNTH) shapes --output_path $(DEMO)/heldout --count 16 --seed 2 --prompts_only
 	$(DIFFSYNTH) dataset --model $(MODEL) --prompts $(DEMO)/prompts/prompts.csv --output_path $(DEMO)/data --height 64 --width 64 \
 		--teacher_steps 50 --teacher_cfg_scale 4 --num_inference_steps 4 --cfg_scale 1
-	$(DIFFSYNTH) train --model $(MODEL) --dataset_base_path $(DEMO)/data --dataset_metadata_path $(DEMO)/data/metadata.csv \
-		--data_file_keys image --extra_inputs seed,rand_device,num_inference_steps,cfg_scale --height 64 --width 64 \
-		--dataset_repeat $(REPEAT) $(TRAINABLE) --use_gradient_checkpointing --task direct_distill --output_path $(DEMO)/train --save_steps $(STEPS)
-	$(DIFFSYNTH) plot-loss --csv $(DEMO)/train/loss.csv --output $(DEMO)/loss.png
-	$(DIFFSYNTH) eval --model $(MODEL) $(AFTER) --prompts $(DEMO)/heldout/prompts.csv --steps 1,2,4,8 \
-		--baseline_teacher_steps 4,8 --teacher_steps 50 --teacher_cfg_scale 4 --grid_steps 4 --height 64 --width 64 \
-		--adherence shapes --output_path $(DEMO)
-	cp $(DEMO)/train/loss.csv $(DEMO)/loss.csv
+	$(TRAIN) --task direct_distill --distill_target image --output_path $(DEMO)/image
+	$(TRAIN) --task direct_distill --distill_target latents --output_path $(DEMO)/latents
+	$(TRAIN) --task direct_distill --distill_target latents --student_steps $(STUDENT_STEPS) --output_path $(DEMO)/all-steps
+	$(if $(TRAJECTORY),$(TRAIN) --task trajectory_imitation --teacher_steps 50 --teacher_cfg_scale 4 --output_path $(DEMO)/trajectory)
+	$(DIFFSYNTH) plot-loss --csv $(DEMO)/latents/loss.csv --output $(DEMO)/loss.png
+	$(DIFFSYNTH) eval --model $(MODEL) $(foreach s,$(STUDENTS),$(call STUDENT,$(s))) \
+		--prompts $(DEMO)/heldout/prompts.csv --steps 1,2,4,8 --baseline_teacher_steps 4,8 --teacher_steps 50 --teacher_cfg_scale 4 \
+		--grid_steps 4 --height 64 --width 64 --adherence shapes --output_path $(DEMO)
+	cp $(DEMO)/latents/loss.csv $(DEMO)/loss.csv

@@ -2,7 +2,8 @@ import Foundation
 
 /// Direct Distillation (DiffSynth-Studio's `DirectDistillLoss`): the student runs its whole
 /// few-step sampling loop from the teacher's seeded noise, with gradients through every step,
-/// and is penalised by the MSE between its final latents and the latents of the teacher's image.
+/// and is penalised by the MSE between its final latents and the teacher's (its own latents, or
+/// those of its image).
 ///
 /// Per sample (a row of a distillation dataset: `image, prompt, seed, rand_device,
 /// num_inference_steps, cfg_scale`, optionally `latents`):

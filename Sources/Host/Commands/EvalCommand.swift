@@ -16,8 +16,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("lora_path"),
             help: "The distilled LoRA: 'student after' = base + LoRA. Repeat for several students, each as LABEL=PATH ('after LABEL').")
     var loraPaths: [String] = []
-    @Option(name: .customLong("student_checkpoint"), help: "A fully fine-tuned denoiser state dict: 'student after' = base with these weights.")
-    var studentCheckpoint: String?
+    @Option(name: .customLong("student_checkpoint"),
+            help: "A fully fine-tuned denoiser state dict: 'student after' = base with these weights. Repeat as LABEL=PATH for several.")
+    var studentCheckpoints: [String] = []
     @Option(name: .customLong("prompts"), help: "Held-out prompts: .txt, .csv or .jsonl (optional seed column).")
     var prompts: String
     @Option(name: .customLong("seed"), help: "First seed for prompts without one.")
@@ -52,15 +53,19 @@ struct EvalCommand: ParsableCommand {
         let baselines = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
         let before = try model.load()
         var students: [(label: String, pipeline: any DiffusionPipeline)] = []
-        for (label, path) in try studentLoRAs() {
+        let loras = try labelled(loraPaths, flag: "--lora_path"), checkpoints = try labelled(studentCheckpoints, flag: "--student_checkpoint")
+        if loras.count + checkpoints.count > 1 && (loras + checkpoints).contains(where: { $0.label == "student after" }) {
+            throw ValidationError("with several students, label each --lora_path / --student_checkpoint as LABEL=PATH")
+        }
+        for (label, path) in loras {
             let after = try model.load()
             try applyLoRA(path, scale: 1, to: after)
             students.append((label, after))
         }
-        if let studentCheckpoint {
+        for (label, path) in checkpoints {
             let after = try model.load()
-            try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: studentCheckpoint)), sourceName: studentCheckpoint, strict: false)
-            students.append((students.isEmpty ? "student after" : "after full", after))
+            try after.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: path)), sourceName: path, strict: false)
+            students.append((label, after))
         }
         if students.isEmpty {
             note("no --lora_path or --student_checkpoint: 'student after' equals 'student before'")
@@ -98,16 +103,16 @@ struct EvalCommand: ParsableCommand {
         print("wrote \(["metrics.csv", "grid.png", "quality.png"].map { folder.appendingPathComponent($0).path }.joined(separator: ", "))")
     }
 
-    /// `--lora_path` values as (label, path): one unlabelled LoRA is "student after"; `LABEL=PATH`
-    /// is "after LABEL".
-    private func studentLoRAs() throws -> [(label: String, path: String)] {
-        try loraPaths.map { value in
+    /// Student files as (label, path): one unlabelled file is "student after"; `LABEL=PATH` is
+    /// "after LABEL".
+    private func labelled(_ values: [String], flag: String) throws -> [(label: String, path: String)] {
+        try values.map { value in
             if let split = value.firstIndex(of: "="), !FileManager.default.fileExists(atPath: value) {
                 let label = String(value[..<split]), path = String(value[value.index(after: split)...])
-                guard !label.isEmpty, !path.isEmpty else { throw ValidationError("--lora_path \(value): write LABEL=PATH") }
+                guard !label.isEmpty, !path.isEmpty else { throw ValidationError("\(flag) \(value): write LABEL=PATH") }
                 return ("after " + label, path)
             }
-            guard loraPaths.count == 1 else { throw ValidationError("--lora_path \(value): with several LoRAs, label each as LABEL=PATH") }
+            guard values.count == 1 else { throw ValidationError("\(flag) \(value): with several students, label each as LABEL=PATH") }
             return ("student after", value)
         }
     }

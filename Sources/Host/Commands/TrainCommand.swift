@@ -191,8 +191,9 @@ struct TrainCommand: ParsableCommand {
             let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
             let samples = try loadSamples(pipeline: pipeline)
             for warning in try images.check(samples) where task != "sft" { note("warning: " + warning) }
+            let cache = TrainingCache(loadImage: images.load)
             if let dd = objective as? DirectDistillLoss {
-                let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: TeacherLatentsFile.read) != nil }.count
+                let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: cache.teacherLatents) != nil }.count
                 note("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
             }
             var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
@@ -213,7 +214,7 @@ struct TrainCommand: ParsableCommand {
             configuration.loraCheckpoint = loraCheckpoint.map { URL(fileURLWithPath: $0) }
             configuration.maxSteps = maxSteps
             let trainer = Trainer(pipeline: pipeline, objective: objective, samples: samples, configuration: configuration,
-                                  cache: TrainingCache(loadImage: images.load))
+                                  cache: cache)
             let resume = resumeFromCheckpoint.flatMap { $0.hasSuffix(".safetensors") && !$0.hasSuffix("training_state.safetensors") ? nil : URL(fileURLWithPath: $0) }
             var progress: Progress?
             try trainer.run(resumeFrom: resume) { event in
