@@ -45,8 +45,17 @@ struct TinyPipelineTests {
         let target = try withNoGrad { try tiny.encode(image: image) }
         let expected = withNoGrad { (try! sample(student)).mseLoss(target).item() }
         let raw = withNoGrad { (try! sample(student)).mseLoss(try! sample(teacher)).item() }
-        #expect(abs(results[0].latentMSE[0] - expected) <= 1e-6 * max(expected, 1), "\(results[0].latentMSE[0]) vs \(expected)")
+        // results[0] is the VAE round trip of the teacher's image; the student follows.
+        #expect(results.map(\.label) == [DistillationEvaluation.roundTripLabel, "student"])
+        let measured = results[1]
+        #expect(abs(measured.latentMSE[0] - expected) <= 1e-6 * max(expected, 1), "\(measured.latentMSE[0]) vs \(expected)")
+        #expect(abs(measured.teacherLatentMSE[0] - raw) <= 1e-6 * max(raw, 1), "\(measured.teacherLatentMSE[0]) vs \(raw)")
         #expect(abs(raw - expected) > 1e-4, "the test cannot tell the two targets apart")
+        // The floor: PSNR of decode(encode(teacher image)) against the teacher image.
+        let roundTrip = try withNoGrad { try tiny.decode(latents: target) }.clamp(min: -1, max: 1)
+        let floor = ImageMetrics.psnr(roundTrip, image)
+        #expect(abs(results[0].psnr[0] - floor) <= 1e-4 * floor, "\(results[0].psnr[0]) vs \(floor)")
+        #expect(results[0].nfe == 0 && measured.nfe == 2)
     }
 
     @Test("a tokenizer whose ids exceed the embedding table is reported, not crashed on")

@@ -70,7 +70,7 @@ public struct DirectDistillLoss: TrainingObjective {
         guard target != .image else { return nil }
         guard let url = sample.latents else {
             guard target == .auto else {
-                throw TrainingDataError.missing(row: sample.row.location, what: "the teacher's latents (--distill_target latents)",
+                throw TrainingDataError.missing(row: sample.row.location, what: "a teacher-latents file (--distill_target latents)",
                                                 hint: "column 'latents', written by diffsynth dataset")
             }
             return nil

@@ -96,4 +96,25 @@ struct DistillTargetTests {
         #expect(TrainingSample.parseStepChoices("4,0") == nil && TrainingSample.parseStepChoices("2,2,1") == [2, 1])
         #expect { try Row(steps: "1,x") } throws: { "\($0)".contains("num_inference_steps") && "\($0)".contains("1,x") }
     }
+
+    @Test("eval measures the distance to the teacher's own latents within one family only")
+    func evaluationLatentSpace() throws {
+        let shape = [1, 2, 2, 3]
+        let weights = (0..<12).map { Float($0) / 24 - 0.25 }
+        let teacher = AffinePipeline(shape: shape, a: weights, b: weights.reversed(), family: "one")
+        func run(_ student: AffinePipeline) throws -> DistillationEvaluation.Result {
+            let settings = SamplingSettings(steps: 3, guidanceScale: 1)
+            return try DistillationEvaluation.run(
+                teacher: .init(label: "teacher", pipeline: teacher, settings: SamplingSettings(steps: 12, guidanceScale: 1)),
+                variants: [.init(label: "student", pipeline: student, settings: settings)],
+                cases: [.init(prompt: "p", seed: 5)], height: 2, width: 3).variants[1]
+        }
+        let same = try run(AffinePipeline(shape: shape, a: weights, b: weights, family: "one"))
+        let teacherLatents = try Sampler.generate(pipeline: teacher, prompt: "p", height: 2, width: 3, seed: 5, steps: 12, guidanceScale: 1)
+        let studentLatents = try Sampler.generate(pipeline: AffinePipeline(shape: shape, a: weights, b: weights, family: "one"),
+                                                  prompt: "p", height: 2, width: 3, seed: 5, steps: 3, guidanceScale: 1)
+        let expected = Self.mse(studentLatents.scalars, teacherLatents.scalars)
+        #expect(abs(same.teacherLatentMSE[0] - expected) <= 1e-6 * max(expected, 1e-3), "\(same.teacherLatentMSE[0]) vs \(expected)")
+        #expect(try run(AffinePipeline(shape: shape, a: weights, b: weights, family: "two")).teacherLatentMSE[0].isNaN)
+    }
 }
