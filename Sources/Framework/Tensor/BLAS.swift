@@ -30,6 +30,10 @@ public enum BLAS {
         if getenv("OPENBLAS_CORETYPE") == nil, let core = preferredCoreType() {
             setenv("OPENBLAS_CORETYPE", core, 0)
         }
+        // One thread budget for both pools: OpenBLAS follows DIFFSYNTH_NUM_THREADS unless told otherwise.
+        if getenv("OPENBLAS_NUM_THREADS") == nil, let threads = getenv("DIFFSYNTH_NUM_THREADS") {
+            setenv("OPENBLAS_NUM_THREADS", threads, 0)
+        }
         let names = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_GLOBAL) }).first else {
             fatalError("OpenBLAS not found (tried \(names.joined(separator: ", "))): install it, e.g. `apt-get install libopenblas-dev`")

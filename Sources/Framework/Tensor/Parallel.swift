@@ -3,8 +3,12 @@ import Foundation
 
 /// Splitting large element-wise work across the machine's cores.
 public enum Parallel {
-    /// Cores available to this process.
-    public static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Cores this process uses: `DIFFSYNTH_NUM_THREADS` when set (e.g. 1 per rank when several
+    /// MPI ranks share a machine), otherwise every core available to it.
+    public static let coreCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["DIFFSYNTH_NUM_THREADS"], let n = Int(text), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Below this many elements a single core is faster than waking the others.
     public static let minimumElementsPerTask = 1 << 15

@@ -6,27 +6,45 @@ import Foundation
 /// with optional linear warm-up (DiffSynth's accidental `ConstantLR` — lr/3 for the first five
 /// steps — is deliberately not copied), optional global-norm clipping, a NaN/Inf guard, atomic
 /// checkpoints, `loss.csv`, and exact resume.
+///
+/// Data parallel over a ``ProcessGroup`` of N ranks (`mpirun -np N`): every rank computes the same
+/// seeded epoch order and takes positions `rank, rank + N, …` of it, so one *step* is N rows, one
+/// per rank. Each rank's loss is scaled by 1/(accumulation · N) and, at the end of every
+/// accumulation window, the ranks sum their gradients in one fused all-reduce, so every rank
+/// applies the identical AdamW update — exactly the update of one process with gradient
+/// accumulation N × accumulation over the same rows (which is what the tests check). Objectives
+/// draw their random numbers from the row's position in the epoch, not from the rank, so the
+/// draws are the single process's too. Rank 0 alone writes `loss.csv` (the mean loss over ranks)
+/// and checkpoints; a checkpoint in the middle of a window stores the gradients summed over ranks,
+/// which rank 0 alone takes back on resume.
 public final class Trainer {
     public let pipeline: any DiffusionPipeline
     public let objective: any TrainingObjective
     public let samples: [TrainingSample]
     public let configuration: TrainerConfiguration
     public let cache: TrainingCache
+    /// The data-parallel ranks this process trains with (``SingleProcess`` by default).
+    public let group: any ProcessGroup
 
     public init(pipeline: any DiffusionPipeline, objective: any TrainingObjective, samples: [TrainingSample],
-                configuration: TrainerConfiguration, cache: TrainingCache) {
+                configuration: TrainerConfiguration, cache: TrainingCache, group: any ProcessGroup = SingleProcess()) {
         self.pipeline = pipeline
         self.objective = objective
         self.samples = samples
         self.configuration = configuration
         self.cache = cache
+        self.group = group
     }
 
-    /// Micro-steps per epoch.
+    /// Rows (with repeats) per epoch, over all ranks.
     public var stepsPerEpoch: Int { samples.count * configuration.datasetRepeat }
 
-    /// Micro-steps of the whole run.
-    public var totalSteps: Int { stepsPerEpoch * configuration.epochs }
+    /// Steps per epoch: rows per epoch over the ranks, rounded up (the last step of an epoch may
+    /// leave some ranks without a row).
+    public var roundsPerEpoch: Int { (stepsPerEpoch + group.size - 1) / group.size }
+
+    /// Steps of the whole run (each step one row per rank).
+    public var totalSteps: Int { roundsPerEpoch * configuration.epochs }
 
     /// Sample indices of `epoch` in training order: a seeded shuffle of the repeated rows,
     /// recomputable at any time (so resuming needs no saved order).
@@ -51,6 +69,7 @@ public final class Trainer {
     @discardableResult
     public func run(resumeFrom: URL? = nil, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> [Float] {
         guard !samples.isEmpty else { throw TrainingError.emptyDataset }
+        guard samples.count >= group.size else { throw DistributedError.fewerRowsThanRanks(rows: samples.count, ranks: group.size) }
         for sample in samples { try objective.validate(sample, pipeline: pipeline) }
         let root = try trainedModule()
         switch configuration.trainable {
@@ -63,23 +82,27 @@ public final class Trainer {
         pipeline.gradientCheckpointing = configuration.gradientCheckpointing
         let parameters = root.trainableParameters()
         let optimizer = AdamW(parameters: parameters, learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
-        let fingerprint = configuration.fingerprint(objective: objective.name, rows: samples.count)
+        var fingerprint = configuration.fingerprint(objective: objective.name, rows: samples.count)
+        fingerprint["ranks"] = "\(group.size)"
 
         var step = 0, optimizerSteps = 0
         if let resumeFrom {
             let (state, weights) = try TrainingCheckpoint.load(from: resumeFrom)
-            for (key, value) in state.fingerprint where fingerprint[key] != value {
+            // Checkpoints from before distributed training were all written by one process.
+            for (key, value) in state.fingerprint.merging(["ranks": "1"], uniquingKeysWith: { saved, _ in saved })
+            where fingerprint[key] != value {
                 throw TrainingError.resumeMismatch(setting: key, checkpoint: value, now: fingerprint[key] ?? "unset")
             }
             try restore(weights: weights, file: state.weightsFile)
             try optimizer.load(stateDict: state.optimizer)
             let byName = Dictionary(parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            for (name, gradient) in state.accumulatedGradients { byName[name]?.value.backward(gradient) }
+            // The saved partial window is the sum over ranks: one rank holds it, or it would count N times.
+            if group.isLeader { for (name, gradient) in state.accumulatedGradients { byName[name]?.value.backward(gradient) } }
             step = state.nextStep
             optimizerSteps = state.optimizerSteps
         }
         try FileManager.default.createDirectory(at: configuration.outputPath, withIntermediateDirectories: true)
-        let log = configuration.csvLog
+        let log = configuration.csvLog && group.isLeader
             ? try CSVLog(url: configuration.outputPath.appendingPathComponent("loss.csv"), keepingStepsUpTo: resumeFrom == nil ? nil : step)
             : nil
         let lastStep = min(totalSteps, configuration.maxSteps ?? totalSteps)
@@ -92,16 +115,28 @@ public final class Trainer {
         var epochOrder: (epoch: Int, indices: [Int]) = (-1, [])
         while step < lastStep {
             let stepStart = Date()
-            let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+            let epoch = step / roundsPerEpoch, round = step % roundsPerEpoch
             if epochOrder.epoch != epoch { epochOrder = (epoch, order(epoch: epoch)) }
-            let sample = samples[epochOrder.indices[position]]
-            let loss = try objective.loss(for: sample, step: step, pipeline: pipeline, cache: cache)
-            let value = loss.item()
-            guard value.isFinite else { throw TrainingError.nonFinite(step: step + 1, row: sample.row.location, what: "the loss") }
-            (accumulation == 1 ? loss : loss / Float(accumulation)).backward()
-            let endOfWindow = (position + 1) % accumulation == 0 || position == stepsPerEpoch - 1
+            // This rank's row of the step, if the epoch has one left for it.
+            let position = round * group.size + group.rank
+            var row = "no row (end of epoch)", ownLoss: Double = 0, ownRows: Double = 0
+            if position < stepsPerEpoch {
+                let sample = samples[epochOrder.indices[position]]
+                row = sample.row.location
+                let loss = try objective.loss(for: sample, step: epoch * stepsPerEpoch + position, pipeline: pipeline, cache: cache)
+                let value = loss.item()
+                guard value.isFinite else { throw TrainingError.nonFinite(step: step + 1, row: row, what: "the loss") }
+                let scale = accumulation * group.size
+                (scale == 1 ? loss : loss / Float(scale)).backward()
+                (ownLoss, ownRows) = (Double(value), 1)
+            }
+            var totals = [ownLoss, ownRows]
+            try group.allReduceSum(&totals)
+            let value = group.size == 1 ? Float(ownLoss) : Float(totals[0] / totals[1])
+            let endOfWindow = (round + 1) % accumulation == 0 || round == roundsPerEpoch - 1
             if endOfWindow {
-                try clipAndCheck(parameters, step: step + 1, row: sample.row.location)
+                try synchronizeGradients(parameters)
+                try clipAndCheck(parameters, step: step + 1, row: row)
                 optimizer.learningRate = learningRate(afterSteps: optimizerSteps)
                 optimizer.step()
                 optimizer.zeroGrad()
@@ -115,20 +150,19 @@ public final class Trainer {
                                       ("seconds", Date().timeIntervalSince(stepStart))])
             onEvent(.step(TrainingProgress(step: step, totalSteps: totalSteps, epoch: epoch, loss: value,
                                            learningRate: optimizer.learningRate, stepsPerSecond: rate,
-                                           secondsRemaining: Double(lastStep - step) / rate, row: sample.row.location)))
-            let name: String?
+                                           secondsRemaining: Double(lastStep - step) / rate, row: row)))
+            var name: String?
             if let every = configuration.saveSteps {
                 name = (step % every == 0 || step == totalSteps) ? "step-\(step).safetensors" : nil
             } else {
-                name = step % stepsPerEpoch == 0 ? "epoch-\(step / stepsPerEpoch - 1).safetensors" : nil
+                name = step % roundsPerEpoch == 0 ? "epoch-\(step / roundsPerEpoch - 1).safetensors" : nil
             }
+            // Stopped early (maxSteps): keep a resumable state even between save points.
+            if name == nil && step == lastStep { name = "step-\(step).safetensors" }
             if let name {
-                onEvent(.checkpoint(try save(name: name, nextStep: step, optimizerSteps: optimizerSteps, optimizer: optimizer,
-                                             parameters: parameters, fingerprint: fingerprint)))
-            } else if step == lastStep {
-                // Stopped early (maxSteps): keep a resumable state even between save points.
-                onEvent(.checkpoint(try save(name: "step-\(step).safetensors", nextStep: step, optimizerSteps: optimizerSteps,
-                                             optimizer: optimizer, parameters: parameters, fingerprint: fingerprint)))
+                let url = try save(name: name, nextStep: step, optimizerSteps: optimizerSteps, optimizer: optimizer,
+                                   parameters: parameters, fingerprint: fingerprint, windowOpen: !endOfWindow)
+                if group.isLeader { onEvent(.checkpoint(url)) }
             }
         }
         return losses
@@ -142,6 +176,44 @@ public final class Trainer {
         let warmup = configuration.warmupSteps
         guard warmup > 0, optimizerSteps < warmup else { return configuration.learningRate }
         return configuration.learningRate * Float(optimizerSteps + 1) / Float(warmup)
+    }
+
+    /// Sums the accumulated gradients over the ranks in one fused all-reduce (a rank without a
+    /// row this window contributes zeros), leaving every rank with the same gradients.
+    private func synchronizeGradients(_ parameters: [Parameter]) throws {
+        guard group.size > 1 else { return }
+        let summed = try summedGradients(parameters)
+        for p in parameters {
+            p.zeroGrad()
+            if let g = summed[p.name] { p.value.backward(g) }
+        }
+    }
+
+    /// The gradients summed over the ranks, by name, for the parameters that have a gradient on
+    /// some rank. A parameter no rank reached (e.g. a block output the model discards) stays
+    /// without one, so AdamW skips it (no weight decay) exactly as in one process: the fused
+    /// buffer carries one presence count per parameter after the values.
+    private func summedGradients(_ parameters: [Parameter]) throws -> [String: Tensor] {
+        let values = parameters.reduce(0) { $0 + $1.value.count }
+        var buffer = [Float](repeating: 0, count: values + parameters.count)
+        var offset = 0
+        for (i, p) in parameters.enumerated() {
+            if let g = p.grad {
+                g.withUnsafeBufferPointer { buffer.replaceSubrange(offset..<(offset + $0.count), with: $0) }
+                buffer[values + i] = 1
+            }
+            offset += p.value.count
+        }
+        try buffer.withUnsafeMutableBufferPointer { try group.allReduceSum($0) }
+        offset = 0
+        var result: [String: Tensor] = [:]
+        for (i, p) in parameters.enumerated() {
+            if buffer[values + i] > 0 {
+                result[p.name] = Tensor(shape: p.value.shape, scalars: Array(buffer[offset..<(offset + p.value.count)]))
+            }
+            offset += p.value.count
+        }
+        return result
     }
 
     /// Global-norm clipping (when configured) and the NaN/Inf guard on gradients.
@@ -162,10 +234,17 @@ public final class Trainer {
         }
     }
 
+    /// Writes a checkpoint (rank 0 only; every rank must call it, since a checkpoint in the middle
+    /// of an accumulation window first sums the partial gradients over the ranks).
     private func save(name: String, nextStep: Int, optimizerSteps: Int, optimizer: AdamW, parameters: [Parameter],
-                      fingerprint: [String: String]) throws -> URL {
+                      fingerprint: [String: String], windowOpen: Bool) throws -> URL {
         var gradients: [String: Tensor] = [:]
-        for p in parameters { if let g = p.grad { gradients[p.name] = g } }
+        if group.size > 1 {
+            if windowOpen { gradients = try summedGradients(parameters) }
+        } else {
+            for p in parameters { if let g = p.grad { gradients[p.name] = g } }
+        }
+        guard group.isLeader else { return configuration.outputPath.appendingPathComponent(name) }
         let state = TrainingCheckpoint.State(nextStep: nextStep, optimizerSteps: optimizerSteps, weightsFile: name,
                                              fingerprint: fingerprint, optimizer: optimizer.stateDict(), accumulatedGradients: gradients)
         var metadata = ["family": pipeline.descriptor.family, "task": objective.name]

@@ -104,7 +104,14 @@ struct TrainCommand: ParsableCommand {
     var resumeFromCheckpoint: String?
 
     // Accepted, no effect in a single CPU process
-    @Flag(name: .customLong("find_unused_parameters"), help: "Accepted for compatibility (no DDP here).") var findUnusedParameters = false
+    @Flag(name: .customLong("find_unused_parameters"), help: "Accepted for compatibility (every trainable parameter is all-reduced).")
+    var findUnusedParameters = false
+
+    // Data parallel
+    @Option(name: .customLong("distributed"), help: "auto (MPI when started by mpirun/srun), mpi, or none.")
+    var distributed: String = "auto"
+    @Flag(name: .customLong("verbose"), help: "Every rank prints its progress, not only rank 0.")
+    var verbose = false
     @Flag(name: .customLong("initialize_model_on_cpu"), help: "Accepted for compatibility (everything is on the CPU).") var initializeModelOnCPU = false
     @Option(name: .customLong("tokenizer_path"), help: "Tokenizer folder, if not the model folder's tokenizer/.") var tokenizerPath: String?
 
@@ -143,6 +150,7 @@ struct TrainCommand: ParsableCommand {
         if task.contains(":") {
             throw ValidationError("--task \(task): two-stage split training is not needed here — frozen text-encoder and VAE outputs are cached in memory; use --task \(task.split(separator: ":")[0])")
         }
+        guard ["auto", "mpi", "none"].contains(distributed) else { throw ValidationError("--distributed must be auto, mpi or none") }
         let tasks = ["direct_distill", "direct_distill_online", "trajectory_imitation", "sft", "autoencoder"]
         guard tasks.contains(task) else { throw ValidationError("--task \(task) is not one of \(tasks.joined(separator: ", "))") }
         guard DirectDistillLoss.Target(rawValue: distillTarget) != nil else {
@@ -175,6 +183,34 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try DiffSynthCommand.report {
+            let group = try processGroup()
+            do {
+                try train(group: group)
+                (group as? MPIProcessGroup)?.finish()
+            } catch {
+                // A failing rank reports and ends the whole job: the others would wait in the next all-reduce forever.
+                guard group.size > 1 else { (group as? MPIProcessGroup)?.finish(); throw error }
+                FileHandle.standardError.write(Data("error: rank \(group.rank) of \(group.size): \(error)\n".utf8))
+                group.abort(code: 1)
+            }
+        }
+    }
+
+    /// MPI when a launcher started this process (or --distributed mpi asks), otherwise one process.
+    private func processGroup() throws -> any ProcessGroup {
+        guard distributed == "mpi" || (distributed == "auto" && MPIProcessGroup.launchedByMPI) else { return SingleProcess() }
+        let group = try MPIProcessGroup()
+        if group.isLeader {
+            note("data parallel: \(group.size) ranks over MPI (\(group.library)), \(Parallel.coreCount) thread\(Parallel.coreCount == 1 ? "" : "s") per rank")
+        }
+        return group
+    }
+
+    private func train(group: any ProcessGroup) throws {
+        // Only rank 0 speaks, unless --verbose.
+        let speaks = group.isLeader || verbose
+        func say(_ text: String) { if speaks { note(group.size > 1 ? "[rank \(group.rank)] " + text : text) } }
+        do {
             try plugins.registerAdapters()
             let pipeline = try model.load()
             if let presetLoraPath {
@@ -190,11 +226,11 @@ struct TrainCommand: ParsableCommand {
             let objective = try makeObjective(for: pipeline)
             let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
             let samples = try loadSamples(pipeline: pipeline)
-            for warning in try images.check(samples) where task != "sft" { note("warning: " + warning) }
+            for warning in try images.check(samples) where task != "sft" { say("warning: " + warning) }
             let cache = TrainingCache(loadImage: images.load)
             if let dd = objective as? DirectDistillLoss {
                 let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: cache.teacherLatents) != nil }.count
-                note("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
+                say("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
             }
             var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
             configuration.trainedModule = trainableModels ?? "denoiser"
@@ -214,20 +250,25 @@ struct TrainCommand: ParsableCommand {
             configuration.loraCheckpoint = loraCheckpoint.map { URL(fileURLWithPath: $0) }
             configuration.maxSteps = maxSteps
             let trainer = Trainer(pipeline: pipeline, objective: objective, samples: samples, configuration: configuration,
-                                  cache: cache)
+                                  cache: cache, group: group)
             let resume = resumeFromCheckpoint.flatMap { $0.hasSuffix(".safetensors") && !$0.hasSuffix("training_state.safetensors") ? nil : URL(fileURLWithPath: $0) }
             var progress: Progress?
-            try trainer.run(resumeFrom: resume) { event in
+            let losses = try trainer.run(resumeFrom: resume) { event in
                 switch event {
                 case .started(let total, let parameters, let resumedAt):
-                    note("training \(parameters) parameters for \(total) steps (\(samples.count) rows × \(datasetRepeat) × \(numEpochs) epochs)"
-                         + (resumedAt.map { ", resuming at step \($0 + 1)" } ?? ""))
-                    progress = Progress("train", total: total)
+                    say("training \(parameters) parameters for \(total) steps (\(samples.count) rows × \(datasetRepeat) × \(numEpochs) epochs"
+                         + (group.size > 1 ? " over \(group.size) ranks" : "") + ")" + (resumedAt.map { ", resuming at step \($0 + 1)" } ?? ""))
+                    if speaks { progress = Progress("train", total: total) }
                 case .step(let p):
                     progress?.update(p.step, String(format: "loss %.6f", p.loss))
                 case .checkpoint(let url):
-                    note("saved \(url.path)")
+                    say("saved \(url.path)")
                 }
+            }
+            if let mpi = group as? MPIProcessGroup, group.size > 1, !losses.isEmpty {
+                say(String(format: "communication: %.3f s in MPI_Allreduce over %d steps (%.1f ms per step), %d bytes per step",
+                            mpi.communicationSeconds, losses.count, 1000 * mpi.communicationSeconds / Double(losses.count),
+                            mpi.communicatedBytes / losses.count))
             }
         }
     }
