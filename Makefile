@@ -4,13 +4,19 @@
 #   make test    the test suite, in release mode (numeric Swift is 10–50× slower in debug)
 
 SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev libffi-dev
+# Only the tests need MPI (the binary opens it at run time, when mpirun started it).
+TEST_PACKAGES := openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test bench demo
+.PHONY: deps test-deps install-packages test bench demo
 
 # Installs the system libraries the build links against, only when one is missing.
 deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(SYSTEM_PACKAGES)"
+test-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(SYSTEM_PACKAGES) $(TEST_PACKAGES)"
+install-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -21,12 +27,13 @@ PLUGIN := plugins/ExampleAdapter/.build/release/libExampleAdapter.so
 # and `make demo` never recompiles the other's build.
 TESTING := -c release -Xswiftc -enable-testing --scratch-path .build-testing
 
-# The package's tests, then the example plugin: built out of tree, loaded by the host,
-# and put through the adapter conformance kit next to the built-in families.
-test: deps
+# The binary first (the MPI tests launch it under mpirun), the package's tests, then the example
+# plugin: built out of tree, loaded by the host, and put through the adapter conformance kit next
+# to the built-in families.
+test: test-deps
+	swift build $(TESTING) --product diffsynth
 	swift test $(TESTING)
 	swift build -c release --package-path plugins/ExampleAdapter
-	swift build $(TESTING) --product diffsynth
 	.build-testing/release/diffsynth conformance --plugin $(PLUGIN)
 
 bench: deps

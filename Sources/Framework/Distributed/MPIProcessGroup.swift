@@ -145,7 +145,7 @@ public enum DistributedError: Error, CustomStringConvertible {
             return "\(library) has no \(symbol): data-parallel training needs Open MPI (libmpi.so.40), not another MPI"
         case .call(let call, let code): return "\(call) failed with MPI error code \(code)"
         case .fewerRowsThanRanks(let rows, let ranks):
-            return "the dataset has \(rows) row\(rows == 1 ? "" : "s") per epoch, fewer than the \(ranks) ranks: every rank needs at least one row"
+            return "the dataset has \(rows) row\(rows == 1 ? "" : "s"), fewer than the \(ranks) ranks: every rank needs at least one row per step"
         }
     }
 }
