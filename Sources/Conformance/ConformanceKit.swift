@@ -146,14 +146,7 @@ public enum ConformanceKit {
             try Data(csv.utf8).write(to: folder.appendingPathComponent("metadata.csv"))
             let samples = try TrainingDataset.load(metadata: folder.appendingPathComponent("metadata.csv"), basePath: folder,
                                                    dataFileKeys: ["image"], extraInputs: ["seed", "rand_device", "num_inference_steps", "cfg_scale"])
-            var configuration = TrainerConfiguration(trainable: .lora(targets: student.descriptor.defaultLoRATargets, rank: 4, alpha: nil),
-                                                     outputPath: folder.appendingPathComponent("out"))
-            configuration.learningRate = 1e-2
-            configuration.epochs = 8
-            configuration.csvLog = false
-            configuration.saveSteps = 1000
-            let losses = try Trainer(pipeline: student, objective: DirectDistillLoss(), samples: samples, configuration: configuration,
-                                     cache: TrainingCache { _ in image }).run()
+            let losses = try trainLoRA(student, DirectDistillLoss(), samples, folder: folder, cache: TrainingCache { _ in image })
             try expect(losses.last! < losses.first!, "loss did not fall: \(losses)")
             return String(format: "%.3g → %.3g", losses.first!, losses.last!)
         }
@@ -167,14 +160,8 @@ public enum ConformanceKit {
             let student = try adapter.tiny(seed: 0)
             let objective = TrajectoryImitationLoss(teacher: try adapter.tiny(seed: 1), teacherSettings: SamplingSettings(steps: 6, guidanceScale: 3),
                                                     height: h, width: w)
-            var configuration = TrainerConfiguration(trainable: .lora(targets: student.descriptor.defaultLoRATargets, rank: 4, alpha: nil),
-                                                     outputPath: folder.appendingPathComponent("out"))
-            configuration.learningRate = 1e-2
-            configuration.epochs = 8
-            configuration.csvLog = false
-            configuration.saveSteps = 1000
-            let losses = try Trainer(pipeline: student, objective: objective, samples: samples, configuration: configuration,
-                                     cache: TrainingCache { _ in throw ConformanceFailure("trajectory imitation needs no images") }).run()
+            let losses = try trainLoRA(student, objective, samples, folder: folder,
+                                       cache: TrainingCache { _ in throw ConformanceFailure("trajectory imitation needs no images") })
             try expect(losses.allSatisfy(\.isFinite) && losses.last! < losses.first!, "loss did not fall: \(losses)")
             return String(format: "%.3g → %.3g", losses.first!, losses.last!)
         }
@@ -193,6 +180,18 @@ public enum ConformanceKit {
             return ""
         }
         return checks
+    }
+
+    /// Eight epochs of a rank-4 LoRA on the default targets at lr 1e-2: the loss-falls checks.
+    private static func trainLoRA(_ student: any DiffusionPipeline, _ objective: any TrainingObjective, _ samples: [TrainingSample],
+                                  folder: URL, cache: TrainingCache) throws -> [Float] {
+        var configuration = TrainerConfiguration(trainable: .lora(targets: student.descriptor.defaultLoRATargets, rank: 4, alpha: nil),
+                                                 outputPath: folder.appendingPathComponent("out"))
+        configuration.learningRate = 1e-2
+        configuration.epochs = 8
+        configuration.csvLog = false
+        configuration.saveSteps = 1000
+        return try Trainer(pipeline: student, objective: objective, samples: samples, configuration: configuration, cache: cache).run()
     }
 
     private static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {

@@ -51,10 +51,7 @@ public struct DirectDistillLoss: TrainingObjective {
     public var name: String { "direct_distill" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        try Self.requireSeedAndSteps(sample)
-        guard sample.randomDevice == "cpu" else {
-            throw TrainingDataError.unsupportedRandomDevice(row: sample.row.location, device: sample.randomDevice)
-        }
+        try Self.requireReproducibleNoise(sample)
         if try teacherLatents(of: sample, pipeline: pipeline, read: TeacherLatentsFile.read) == nil {
             try sample.requireImage("the teacher image")
         }
@@ -90,6 +87,15 @@ public struct DirectDistillLoss: TrainingObjective {
         }
         guard target == .auto else { throw TeacherLatentsError.mismatch(file: url.path, row: sample.row.location, reason: problem) }
         return nil
+    }
+
+    /// The seed, the step count and CPU noise (`rand_device = cpu`): what regenerating the
+    /// teacher's starting noise from a dataset row needs.
+    static func requireReproducibleNoise(_ sample: TrainingSample) throws {
+        try requireSeedAndSteps(sample)
+        guard sample.randomDevice == "cpu" else {
+            throw TrainingDataError.unsupportedRandomDevice(row: sample.row.location, device: sample.randomDevice)
+        }
     }
 
     /// The row fields every Direct Distillation variant needs: the seed and the student's step count.

@@ -52,10 +52,7 @@ public struct TrajectoryImitationLoss: TrainingObjective {
     public var name: String { "trajectory_imitation" }
 
     public func validate(_ sample: TrainingSample, pipeline: any DiffusionPipeline) throws {
-        try DirectDistillLoss.requireSeedAndSteps(sample)
-        guard sample.randomDevice == "cpu" else {
-            throw TrainingDataError.unsupportedRandomDevice(row: sample.row.location, device: sample.randomDevice)
-        }
+        try DirectDistillLoss.requireReproducibleNoise(sample)
         let (t, s) = (teacher.descriptor, pipeline.descriptor)
         guard t.family == s.family, t.latentChannels == s.latentChannels else {
             throw TrajectoryImitationError.differentLatentSpace(teacher: t.family, student: s.family)

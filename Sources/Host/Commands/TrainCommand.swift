@@ -103,17 +103,17 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("resume_from_checkpoint"), help: "An output folder or training_state.safetensors to continue exactly; or a full-model .safetensors to start from.")
     var resumeFromCheckpoint: String?
 
-    // Accepted, no effect in a single CPU process
+    // Accepted, no effect here
     @Flag(name: .customLong("find_unused_parameters"), help: "Accepted for compatibility (every trainable parameter is all-reduced).")
     var findUnusedParameters = false
+    @Flag(name: .customLong("initialize_model_on_cpu"), help: "Accepted for compatibility (everything is on the CPU).") var initializeModelOnCPU = false
+    @Option(name: .customLong("tokenizer_path"), help: "Tokenizer folder, if not the model folder's tokenizer/.") var tokenizerPath: String?
 
     // Data parallel
     @Option(name: .customLong("distributed"), help: "auto (MPI when started by mpirun/srun), mpi, or none.")
     var distributed: String = "auto"
     @Flag(name: .customLong("verbose"), help: "Every rank prints its progress, not only rank 0.")
     var verbose = false
-    @Flag(name: .customLong("initialize_model_on_cpu"), help: "Accepted for compatibility (everything is on the CPU).") var initializeModelOnCPU = false
-    @Option(name: .customLong("tokenizer_path"), help: "Tokenizer folder, if not the model folder's tokenizer/.") var tokenizerPath: String?
 
     // Rejected: say why
     @Option(name: .customLong("fp8_models")) var fp8Models: String?
@@ -210,66 +210,64 @@ struct TrainCommand: ParsableCommand {
         // Only rank 0 speaks, unless --verbose.
         let speaks = group.isLeader || verbose
         func say(_ text: String) { if speaks { note(group.size > 1 ? "[rank \(group.rank)] " + text : text) } }
-        do {
-            try plugins.registerAdapters()
-            let pipeline = try model.load()
-            if let presetLoraPath {
-                try applyLoRA(presetLoraPath, scale: 1, to: pipeline)
-                LoRA.fuse(pipeline.denoiser)
+        try plugins.registerAdapters()
+        let pipeline = try model.load()
+        if let presetLoraPath {
+            try applyLoRA(presetLoraPath, scale: 1, to: pipeline)
+            LoRA.fuse(pipeline.denoiser)
+        }
+        if let resume = resumeFromCheckpoint, resume.hasSuffix(".safetensors"), !resume.hasSuffix("training_state.safetensors") {
+            // DiffSynth's meaning: a full-model state dict to start from.
+            try pipeline.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: resume)), sourceName: resume, strict: false) {
+                $0.hasPrefix(removePrefixInCkpt) ? String($0.dropFirst(removePrefixInCkpt.count)) : $0
             }
-            if let resume = resumeFromCheckpoint, resume.hasSuffix(".safetensors"), !resume.hasSuffix("training_state.safetensors") {
-                // DiffSynth's meaning: a full-model state dict to start from.
-                try pipeline.denoiser.load(from: SafetensorsFile(url: URL(fileURLWithPath: resume)), sourceName: resume, strict: false) {
-                    $0.hasPrefix(removePrefixInCkpt) ? String($0.dropFirst(removePrefixInCkpt.count)) : $0
-                }
+        }
+        let objective = try makeObjective(for: pipeline)
+        let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
+        let samples = try loadSamples(pipeline: pipeline)
+        for warning in try images.check(samples) where task != "sft" { say("warning: " + warning) }
+        let cache = TrainingCache(loadImage: images.load)
+        if let dd = objective as? DirectDistillLoss {
+            let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: cache.teacherLatents) != nil }.count
+            say("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
+        }
+        var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
+        configuration.trainedModule = trainableModels ?? "denoiser"
+        _ = try pipeline.trainableModule(named: configuration.trainedModule)
+        configuration.learningRate = learningRate
+        configuration.weightDecay = weightDecay
+        configuration.epochs = numEpochs
+        configuration.datasetRepeat = datasetRepeat
+        configuration.gradientAccumulationSteps = gradientAccumulationSteps
+        configuration.warmupSteps = warmupSteps
+        configuration.maxGradNorm = maxGradNorm
+        configuration.saveSteps = saveSteps
+        configuration.seed = seed
+        configuration.gradientCheckpointing = useGradientCheckpointing
+        configuration.loraKeyFormat = loraFormat == "peft" ? .peft : .diffSynth
+        configuration.saveDType = SafetensorsDType(rawValue: saveDType.uppercased()) ?? .f32
+        configuration.loraCheckpoint = loraCheckpoint.map { URL(fileURLWithPath: $0) }
+        configuration.maxSteps = maxSteps
+        let trainer = Trainer(pipeline: pipeline, objective: objective, samples: samples, configuration: configuration,
+                              cache: cache, group: group)
+        let resume = resumeFromCheckpoint.flatMap { $0.hasSuffix(".safetensors") && !$0.hasSuffix("training_state.safetensors") ? nil : URL(fileURLWithPath: $0) }
+        var progress: Progress?
+        let losses = try trainer.run(resumeFrom: resume) { event in
+            switch event {
+            case .started(let total, let parameters, let resumedAt):
+                say("training \(parameters) parameters for \(total) steps (\(samples.count) rows × \(datasetRepeat) × \(numEpochs) epochs"
+                     + (group.size > 1 ? " over \(group.size) ranks" : "") + ")" + (resumedAt.map { ", resuming at step \($0 + 1)" } ?? ""))
+                if speaks { progress = Progress("train", total: total) }
+            case .step(let p):
+                progress?.update(p.step, String(format: "loss %.6f", p.loss))
+            case .checkpoint(let url):
+                say("saved \(url.path)")
             }
-            let objective = try makeObjective(for: pipeline)
-            let images = DatasetImages(height: height, width: width, maxPixels: maxPixels, multiple: pipeline.descriptor.resolutionMultiple)
-            let samples = try loadSamples(pipeline: pipeline)
-            for warning in try images.check(samples) where task != "sft" { say("warning: " + warning) }
-            let cache = TrainingCache(loadImage: images.load)
-            if let dd = objective as? DirectDistillLoss {
-                let onLatents = try samples.filter { try dd.teacherLatents(of: $0, pipeline: pipeline, read: cache.teacherLatents) != nil }.count
-                say("targets: the teacher's latents for \(onLatents) rows, the VAE encoding of the teacher image for \(samples.count - onLatents)")
-            }
-            var configuration = TrainerConfiguration(trainable: try trainable(for: pipeline), outputPath: URL(fileURLWithPath: outputPath))
-            configuration.trainedModule = trainableModels ?? "denoiser"
-            _ = try pipeline.trainableModule(named: configuration.trainedModule)
-            configuration.learningRate = learningRate
-            configuration.weightDecay = weightDecay
-            configuration.epochs = numEpochs
-            configuration.datasetRepeat = datasetRepeat
-            configuration.gradientAccumulationSteps = gradientAccumulationSteps
-            configuration.warmupSteps = warmupSteps
-            configuration.maxGradNorm = maxGradNorm
-            configuration.saveSteps = saveSteps
-            configuration.seed = seed
-            configuration.gradientCheckpointing = useGradientCheckpointing
-            configuration.loraKeyFormat = loraFormat == "peft" ? .peft : .diffSynth
-            configuration.saveDType = SafetensorsDType(rawValue: saveDType.uppercased()) ?? .f32
-            configuration.loraCheckpoint = loraCheckpoint.map { URL(fileURLWithPath: $0) }
-            configuration.maxSteps = maxSteps
-            let trainer = Trainer(pipeline: pipeline, objective: objective, samples: samples, configuration: configuration,
-                                  cache: cache, group: group)
-            let resume = resumeFromCheckpoint.flatMap { $0.hasSuffix(".safetensors") && !$0.hasSuffix("training_state.safetensors") ? nil : URL(fileURLWithPath: $0) }
-            var progress: Progress?
-            let losses = try trainer.run(resumeFrom: resume) { event in
-                switch event {
-                case .started(let total, let parameters, let resumedAt):
-                    say("training \(parameters) parameters for \(total) steps (\(samples.count) rows × \(datasetRepeat) × \(numEpochs) epochs"
-                         + (group.size > 1 ? " over \(group.size) ranks" : "") + ")" + (resumedAt.map { ", resuming at step \($0 + 1)" } ?? ""))
-                    if speaks { progress = Progress("train", total: total) }
-                case .step(let p):
-                    progress?.update(p.step, String(format: "loss %.6f", p.loss))
-                case .checkpoint(let url):
-                    say("saved \(url.path)")
-                }
-            }
-            if let mpi = group as? MPIProcessGroup, group.size > 1, !losses.isEmpty {
-                say(String(format: "communication: %.3f s in MPI_Allreduce over %d steps (%.1f ms per step), %d bytes per step",
-                            mpi.communicationSeconds, losses.count, 1000 * mpi.communicationSeconds / Double(losses.count),
-                            mpi.communicatedBytes / losses.count))
-            }
+        }
+        if let mpi = group as? MPIProcessGroup, group.size > 1, !losses.isEmpty {
+            say(String(format: "communication: %.3f s in MPI_Allreduce over %d steps (%.1f ms per step), %d bytes per step",
+                        mpi.communicationSeconds, losses.count, 1000 * mpi.communicationSeconds / Double(losses.count),
+                        mpi.communicatedBytes / losses.count))
         }
     }
 
