@@ -127,6 +127,25 @@ struct MPITests {
         #expect(refused.status != 0 && refused.stderr.contains("'ranks' was 2"), "\(refused.stderr)")
     }
 
+    @Test("a row that fails on one rank (a NaN loss) ends every rank with that rank's message, within seconds",
+          .enabled(if: available, Comment(rawValue: why)))
+    func oneRankFails() throws {
+        try makeDataset(rows: 4)
+        // Teacher latents of 1e30 are finite, so the row loads, but its squared error overflows: only the rank
+        // that draws the row fails.
+        let metadata = try Metadata(contentsOf: folder.appendingPathComponent("data/metadata.csv"))
+        let file = folder.appendingPathComponent("data").appendingPathComponent(metadata.rows[2].fields["latents"]!)
+        let (latents, family) = try TeacherLatentsFile.read(file)
+        try TeacherLatentsFile.write(Tensor(shape: latents.shape, scalars: Array(repeating: 1e30, count: latents.count)),
+                                     family: family!, to: file)
+        let start = Date()
+        let result = try Self.mpi(train("nan", ["--dataset_repeat", "50"]))
+        #expect(Date().timeIntervalSince(start) < 60)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("error: rank ") && result.stderr.contains("metadata.csv line 4") && result.stderr.contains("the loss"),
+                "\(result.stderr.suffix(800))")
+    }
+
     @Test("fewer rows than ranks is refused by name, and no rank hangs", .enabled(if: available, Comment(rawValue: why)))
     func fewerRowsThanRanks() throws {
         try makeDataset(rows: 1)
