@@ -52,6 +52,8 @@ struct DemoTests {
         #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.count == 5)
         for file in ["loss.png", "eval/grid.png"] { #expect(FileManager.default.fileExists(atPath: path(file)), "\(file)") }
         let grid = try RGBImage(contentsOf: out.appendingPathComponent("eval/grid.png"))
-        #expect(grid.width == 4 * 64 + 5 * 2 && grid.height == 2 * 64 + 3 * 2)
+        // Cells, plus the prompts' margin and a header of five title lines ("student before", steps, cfg, NFE).
+        let header = 5 * BitmapFont.lineHeight + 4
+        #expect(grid.width == RGBImage.gridRowTitleWidth + 4 * 64 + 5 * 2 && grid.height == header + 2 * 64 + 3 * 2)
     }
 }

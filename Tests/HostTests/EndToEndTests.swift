@@ -74,7 +74,8 @@ struct EndToEndTests {
         #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["nfe"]! } == ["12", "0", "1", "1", "2", "2"])
         #expect(FileManager.default.fileExists(atPath: path("eval/quality.png")))
         let grid = try RGBImage(contentsOf: folder.appendingPathComponent("eval/grid.png"))
-        #expect(grid.width == 3 * 32 + 4 * 2 && grid.height == 3 * 32 + 4 * 2)
+        let header = 5 * BitmapFont.lineHeight + 4
+        #expect(grid.width == RGBImage.gridRowTitleWidth + 3 * 32 + 4 * 2 && grid.height == header + 3 * 32 + 4 * 2)
     }
 
     /// Same family: the dataset's latents are the target; one student for a set of step counts;

@@ -7,8 +7,9 @@ public enum EvaluationReport {
     /// `latent_mse` (to the teacher image's latents), `teacher_latent_mse` (to the teacher's own
     /// latents), `psnr`/`ssim` (to the teacher's image), `psnr_round_trip` (to the teacher image's
     /// VAE round trip), and `score` when the evaluation had one)
-    /// and `grid.png` (rows = cases; columns = teacher, then every variant sampled at
-    /// `gridSteps` steps — or at its own steps for teacher baselines — in order).
+    /// and `grid.png` (rows = cases, titled by their prompts; columns = teacher, then every variant
+    /// sampled at `gridSteps` steps — or at its own steps for teacher baselines — in order, titled
+    /// by variant, steps, guidance and NFE).
     public static func write(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result],
                              cases: [DistillationEvaluation.Case], gridSteps: Int, to folder: URL) throws {
         let scored = reference.scores != nil
@@ -30,7 +31,12 @@ public enum EvaluationReport {
             $0.label != DistillationEvaluation.roundTripLabel && ($0.label == reference.label || $0.settings.steps == gridSteps)
         }
         let rows = try cases.indices.map { i in try columns.map { try RGBImage(tensor: $0.images[i]) } }
-        try RGBImage.grid(rows).write(to: folder.appendingPathComponent("grid.png"), format: .png)
+        let titles = columns.map { r in
+            r.label.split(separator: " ").map(String.init)
+                + ["\(r.settings.steps) steps", String(format: "cfg %g", r.settings.guidanceScale), "nfe \(r.nfe)"]
+        }
+        try RGBImage.grid(rows, columnTitles: titles, rowTitles: cases.map(\.prompt))
+            .write(to: folder.appendingPathComponent("grid.png"), format: .png)
     }
 
     /// A fixed-width table of the mean metrics.
@@ -61,17 +67,41 @@ public enum EvaluationReport {
 }
 
 extension RGBImage {
+    /// Pixels per character of grid titles (narrower than plot labels, so a 64-pixel cell holds 9).
+    public static let gridTitleAdvance = 7
+    /// Width of the row-title margin of a grid with row titles: 23 characters a line.
+    public static let gridRowTitleWidth = 23 * gridTitleAdvance + 6
+
     /// Images laid out in rows with a 2-pixel white gutter; cells take the size of the first image.
-    public static func grid(_ rows: [[RGBImage]], gutter: Int = 2) -> RGBImage {
+    /// With `columnTitles` (lines of text per column) a header above the cells holds them, with
+    /// `rowTitles` a left margin of ``gridRowTitleWidth`` holds each row's title, wrapped.
+    public static func grid(_ rows: [[RGBImage]], gutter: Int = 2, columnTitles: [[String]] = [], rowTitles: [String] = []) -> RGBImage {
         guard let first = rows.first?.first else { return RGBImage(width: 1, height: 1) }
         let (cw, ch) = (first.width, first.height)
         let columns = rows.map(\.count).max() ?? 0
-        let width = columns * cw + (columns + 1) * gutter, height = rows.count * ch + (rows.count + 1) * gutter
+        let left = rowTitles.isEmpty ? 0 : gridRowTitleWidth
+        let top = columnTitles.isEmpty ? 0 : (columnTitles.map(\.count).max() ?? 0) * BitmapFont.lineHeight + 4
+        let width = left + columns * cw + (columns + 1) * gutter, height = top + rows.count * ch + (rows.count + 1) * gutter
         var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        func set(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+            guard x >= 0, y >= 0, x < width, y < height else { return }
+            let i = (y * width + x) * 3
+            (pixels[i], pixels[i + 1], pixels[i + 2]) = c
+        }
+        for (c, lines) in columnTitles.enumerated() {
+            for (k, line) in lines.enumerated() {
+                BitmapFont.draw(line, atX: left + gutter + c * (cw + gutter), y: 2 + k * BitmapFont.lineHeight, advance: gridTitleAdvance, set: set)
+            }
+        }
+        for (r, title) in rowTitles.enumerated() {
+            for (k, line) in BitmapFont.wrap(title, width: 23).enumerated() {
+                BitmapFont.draw(line, atX: 2, y: top + gutter + r * (ch + gutter) + 2 + k * BitmapFont.lineHeight, advance: gridTitleAdvance, set: set)
+            }
+        }
         for (r, row) in rows.enumerated() {
             for (c, image) in row.enumerated() {
                 let cell = image.width == cw && image.height == ch ? image : image.resized(width: cw, height: ch)
-                let x0 = gutter + c * (cw + gutter), y0 = gutter + r * (ch + gutter)
+                let x0 = left + gutter + c * (cw + gutter), y0 = top + gutter + r * (ch + gutter)
                 for y in 0..<ch {
                     let src = y * cw * 3, dst = ((y0 + y) * width + x0) * 3
                     pixels.replaceSubrange(dst..<(dst + cw * 3), with: cell.pixels[src..<(src + cw * 3)])

@@ -6,7 +6,7 @@ import Foundation
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Compare a distilled student with its teacher (MSE, PSNR, SSIM) and draw a grid.",
-        discussion: "grid.png: one row per prompt; columns teacher, student before, student after (at --grid_steps), then teacher baselines.")
+        discussion: "grid.png: one row per prompt (titled); columns teacher, student before, each student after (at --grid_steps), then teacher baselines, titled with variant, steps, cfg and NFE; quality.png: PSNR against NFE.")
 
     @OptionGroup var plugins: PluginOptions
     @OptionGroup var model: ModelOptions

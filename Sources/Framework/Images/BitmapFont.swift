@@ -1,6 +1,10 @@
-/// A 3×5-pixel font drawn at 2× (one glyph cell is 8 screen pixels wide), so plots can carry
-/// labels without font files. Letters are lower case; upper case is drawn as lower case.
-enum BitmapFont {
+/// A 3×5-pixel font drawn at 2× (6×10 screen pixels a glyph; 8 pixels a character by default), so
+/// plots and grids carry labels without font files. Letters are lower case; upper case is drawn as
+/// lower case; characters without a glyph are left blank.
+public enum BitmapFont {
+    /// Height of a line of text, with spacing.
+    public static let lineHeight = 12
+
     static let glyphs: [Character: [String]] = [
         "0": ["111", "101", "101", "101", "111"], "1": ["010", "110", "010", "010", "111"], "2": ["111", "001", "111", "100", "111"],
         "3": ["111", "001", "111", "001", "111"], "4": ["101", "101", "111", "001", "001"], "5": ["111", "100", "111", "001", "111"],
@@ -19,16 +23,27 @@ enum BitmapFont {
         "y": ["000", "101", "011", "001", "110"], "z": ["000", "111", "001", "010", "111"],
     ]
 
-    /// Draws `text` with its top-left corner at (`x0`, `y0`) through `set`.
-    static func draw(_ text: String, atX x0: Int, y y0: Int, color: (UInt8, UInt8, UInt8) = (0, 0, 0),
-                     set: (Int, Int, (UInt8, UInt8, UInt8)) -> Void) {
+    /// Draws `text` with its top-left corner at (`x0`, `y0`) through `set`, `advance` pixels a character.
+    public static func draw(_ text: String, atX x0: Int, y y0: Int, color: (UInt8, UInt8, UInt8) = (0, 0, 0), advance: Int = 8,
+                            set: (Int, Int, (UInt8, UInt8, UInt8)) -> Void) {
         for (k, character) in text.lowercased().enumerated() {
             guard let rows = glyphs[character] else { continue }
             for (r, row) in rows.enumerated() {
                 for (c, bit) in row.enumerated() where bit == "1" {
-                    for dy in 0..<2 { for dx in 0..<2 { set(x0 + k * 8 + c * 2 + dx, y0 + r * 2 + dy, color) } }
+                    for dy in 0..<2 { for dx in 0..<2 { set(x0 + k * advance + c * 2 + dx, y0 + r * 2 + dy, color) } }
                 }
             }
         }
+    }
+}
+
+extension BitmapFont {
+    /// `text` broken at spaces into lines of at most `width` characters (a longer word keeps its own line).
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        for word in text.split(separator: " ").map(String.init) {
+            if let last = lines.last, last.count + 1 + word.count <= width { lines[lines.count - 1] = last + " " + word } else { lines.append(word) }
+        }
+        return lines
     }
 }
