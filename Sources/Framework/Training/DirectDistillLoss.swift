@@ -101,12 +101,15 @@ public struct DirectDistillLoss: TrainingObjective {
     /// The row fields every Direct Distillation variant needs: the seed and the student's step count.
     static func requireSeedAndSteps(_ sample: TrainingSample) throws {
         let row = sample.row.location
-        guard sample.seed != nil else {
-            throw TrainingDataError.missing(row: row, what: "the seed", hint: "column 'seed', listed in --extra_inputs")
+        // A column that is in the file but not in --extra_inputs is the usual cause: say so.
+        func hint(_ column: String) -> String {
+            sample.row.fields[column] != nil
+                ? "the column '\(column)' is in the file but not listed in --extra_inputs: add \(column) to it"
+                : "column '\(column)', listed in --extra_inputs"
         }
+        guard sample.seed != nil else { throw TrainingDataError.missing(row: row, what: "the seed", hint: hint("seed")) }
         guard sample.stepChoices != nil else {
-            throw TrainingDataError.missing(row: row, what: "the student's step count",
-                                            hint: "column 'num_inference_steps', listed in --extra_inputs")
+            throw TrainingDataError.missing(row: row, what: "the student's step count", hint: hint("num_inference_steps"))
         }
     }
 

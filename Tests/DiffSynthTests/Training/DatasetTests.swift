@@ -62,6 +62,13 @@ struct DatasetTests {
 
     @Test("Direct Distillation refuses rows without the seed or step count, naming the flag to fix")
     func objectiveRequirements() {
-        #expect(failure(Self.header + "image.png,x,0,cpu,4,1\n", extras: ["rand_device"])?.contains("--extra_inputs") == true)
+        // The header has both columns: the message says they exist and what to add to --extra_inputs.
+        let seed = failure(Self.header + "image.png,x,0,cpu,4,1\n", extras: ["rand_device"])
+        #expect(seed?.contains("the column 'seed' is in the file but not listed in --extra_inputs: add seed") == true, "\(seed ?? "no error")")
+        let steps = failure(Self.header + "image.png,x,0,cpu,4,1\n", extras: ["seed", "rand_device"])
+        #expect(steps?.contains("'num_inference_steps' is in the file but not listed") == true, "\(steps ?? "no error")")
+        // Without the column the message names the column to add to the file and the flag.
+        let missing = failure("image,prompt,rand_device\nimage.png,x,cpu\n", extras: ["rand_device"])
+        #expect(missing?.contains("column 'seed', listed in --extra_inputs") == true, "\(missing ?? "no error")")
     }
 }
