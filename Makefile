@@ -2,13 +2,14 @@
 #   make demo    the main job: Direct Distillation end to end on the embedded default model (out/demo/)
 #   make bench   the engine benchmark
 #   make test    the test suite, in release mode (numeric Swift is 10–50× slower in debug)
+#   make install PREFIX=/usr/local, make uninstall   the command, its embedded model, completions, man page
 
 SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev libffi-dev
 # Only the tests need MPI (the binary opens it at run time, when mpirun started it).
 TEST_PACKAGES := openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps install-packages test bench demo
+.PHONY: deps test-deps install-packages test test-install bench demo install uninstall
 
 # Installs the system libraries the build links against, only when one is missing.
 deps:
@@ -35,6 +36,26 @@ test: test-deps
 	swift test $(TESTING)
 	swift build -c release --package-path plugins/ExampleAdapter
 	.build-testing/release/diffsynth conformance --plugin $(PLUGIN)
+	Tools/install/test-install.sh
+
+# make install PREFIX=/usr/local (the default; DESTDIR is honoured for packaging): the binary with
+# the Swift runtime linked in (--static-swift-stdlib: it runs on a machine without Swift, needing
+# only libopenblas0 and libjpeg62-turbo), the embedded model under share/diffsynth, bash/zsh/fish
+# completions and a man page made from the --help texts by swift-argument-parser's generate-manual.
+# Its own build folder, so the demo's and the tests' builds are never recompiled.
+# make uninstall PREFIX=... removes exactly what the install recorded in share/diffsynth/install-manifest.txt.
+PREFIX ?= /usr/local
+INSTALL_BUILD := -c release --static-swift-stdlib --scratch-path .build-install
+install: deps
+	swift build $(INSTALL_BUILD) --product diffsynth
+	swift build $(INSTALL_BUILD) --product generate-manual
+	Tools/install/install.sh "$(DESTDIR)$(PREFIX)" .build-install/release/diffsynth .build-install/release/generate-manual
+uninstall:
+	Tools/install/uninstall.sh "$(DESTDIR)$(PREFIX)"
+
+# Installs into a temporary prefix, runs the installed command from another folder, uninstalls.
+test-install:
+	Tools/install/test-install.sh
 
 bench: deps
 	swift run -c release diffsynth-bench

@@ -51,3 +51,55 @@ struct ArgumentTests {
         #expect(throws: (any Error).self) { try TrainCommand.parse(["--dataset_metadata_path", "m.csv", "--tiny", "sdxl", "--lora_base_model", "vae"]) }
     }
 }
+
+/// Every flag of DiffSynth-Studio's training parsers for the built-in families (listed from its
+/// source by `Tools/reference/dump_diffsynth_train_flags.py`) is answered: supported, accepted
+/// with no effect, or refused with the reason — never "Unknown option".
+@Suite("DiffSynth-Studio's training flags")
+struct DiffSynthFlagTests {
+    struct Flag: Decodable { let flag: String; let takes_value: Bool; let type: String }
+    struct Listing: Decodable { let families: [String: [Flag]] }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let flags: [Flag] = {
+        let listing = try! JSONDecoder().decode(Listing.self, from: Data(contentsOf: fixtures.appendingPathComponent("diffsynth_train_flags.json")))
+        var seen = Set<String>()
+        return listing.families.keys.sorted().flatMap { listing.families[$0]! }.filter { seen.insert($0.flag).inserted }
+    }()
+
+    @Test("the fixture lists both families' parsers")
+    func fixture() { #expect(Self.flags.count >= 50 && Self.flags.contains { $0.flag == "--processor_path" }) }
+
+    @Test("each flag parses or is refused by name with a reason", arguments: flags.map(\.flag))
+    func answered(_ name: String) {
+        let flag = Self.flags.first { $0.flag == name }!
+        let value: [String] = !flag.takes_value ? [] : flag.type == "int" ? ["1"] : flag.type == "float" ? ["0.5"] : [name == "--task" ? "sft" : "x"]
+        let base = ["--dataset_metadata_path", "m.csv", "--lora_base_model", "dit", "--tiny", "qwen-image"]
+        do {
+            _ = try TrainCommand.parse(base + [name] + value)
+        } catch {
+            let message = TrainCommand.message(for: error)
+            #expect(!message.contains("Unknown option") && message.contains(name), "\(name): \(message)")
+        }
+    }
+
+    @Test("docs/flags.md says what happens to each of them")
+    func documented() throws {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("../../../docs/flags.md").standardizedFileURL, encoding: .utf8)
+        for flag in Self.flags { #expect(text.contains("`\(flag.flag)`"), "\(flag.flag)") }
+    }
+
+    @Test("--tokenizer_path is taken only where it names the tokenizer that is read")
+    func tokenizer() throws {
+        let base = ["--dataset_metadata_path", "m.csv", "--lora_base_model", "dit", "--model", "/models/Qwen-Image"]
+        _ = try TrainCommand.parse(base + ["--tokenizer_path", "/models/Qwen-Image/tokenizer/"])
+        #expect(TrainCommand.message(for: Self.error { try TrainCommand.parse(base + ["--tokenizer_path", "/elsewhere/tokenizer"]) })
+                    .contains("only the model folder's own tokenizer is read (/models/Qwen-Image/tokenizer)"))
+        #expect(TrainCommand.message(for: Self.error { try TrainCommand.parse(base + ["--processor_path", "p"]) })
+                    .contains("--processor_path is not supported: the processor reads Qwen-Image-Edit's input images"))
+    }
+
+    static func error(_ body: () throws -> Any) -> any Error {
+        do { _ = try body(); return CancellationError() } catch { return error }
+    }
+}

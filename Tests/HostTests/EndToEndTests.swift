@@ -17,6 +17,31 @@ struct EndToEndTests {
         return path("prompts.txt")
     }
 
+    /// metrics.csv and summary.csv as pandas reads them: every numeric cell a number (`inf` allowed
+    /// only for a student's PSNR) or empty (NaN), `case` an integer, the teacher's PSNR empty, one
+    /// summary row per variant.
+    func expectPandasShape(_ eval: URL, cases: Int, variants: Int) throws {
+        let metrics = try Metadata(contentsOf: eval.appendingPathComponent("metrics.csv"))
+        let summary = try Metadata(contentsOf: eval.appendingPathComponent("summary.csv"))
+        #expect(metrics.rows.count == cases * variants && summary.rows.count == variants)
+        #expect(metrics.rows.allSatisfy { Int($0.fields["case"]!) != nil })
+        #expect(summary.rows.allSatisfy { $0.fields["cases"] == "\(cases)" })
+        let numeric = ["steps", "cfg_scale", "nfe", "latent_mse", "teacher_latent_mse", "psnr", "ssim", "psnr_round_trip"]
+        for (file, rows) in [("metrics", metrics.rows), ("summary", summary.rows)] {
+            for row in rows {
+                for column in numeric {
+                    let text = row.fields[column]!
+                    #expect(text.isEmpty || Double(text)?.isFinite == true || (column.hasPrefix("psnr") && text == "inf"), "\(file) \(column) '\(text)'")
+                }
+            }
+            let teacherRows = file == "metrics" ? cases : 1
+            #expect(rows.prefix(teacherRows).allSatisfy { $0.fields["variant"] == "teacher" && $0.fields["psnr"] == "" }, "\(file): teacher psnr")
+            #expect(rows.filter { $0.fields["variant"] == "VAE round trip" }
+                .allSatisfy { $0.fields["steps"] == "" && $0.fields["nfe"] == "0" && $0.fields["psnr_round_trip"] == "" })
+            #expect(rows.dropFirst(teacherRows).allSatisfy { Double($0.fields["psnr"]!) != nil }, "\(file): psnr")
+        }
+    }
+
     func losses(_ output: String) throws -> [Double] {
         let csv = try String(contentsOfFile: path(output) + "/loss.csv", encoding: .utf8)
         return csv.split(separator: "\n").filter { $0.contains(",loss,") }.compactMap { Double($0.split(separator: ",")[2]) }
@@ -67,11 +92,12 @@ struct EndToEndTests {
         try EvalCommand.parse(["--tiny", student, "--lora_path", path("out/step-24.safetensors"), "--prompts", prompts,
                                "--steps", "1,2", "--teacher_steps", "6", "--grid_steps", "2", "--height", "32", "--width", "32",
                                "--output_path", path("eval")]).run()
-        let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
-        // One mean row per variant: the teacher, its VAE round trip, then before/after at 1 and 2 steps.
-        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["variant"]! }
+        let summary = try Metadata(contentsOf: folder.appendingPathComponent("eval/summary.csv"))
+        // One row per variant: the teacher, its VAE round trip, then before/after at 1 and 2 steps.
+        #expect(summary.rows.map { $0.fields["variant"]! }
                 == ["teacher", "VAE round trip", "student before", "student after", "student before", "student after"])
-        #expect(metrics.rows.filter { $0.fields["case"] == "mean" }.map { $0.fields["nfe"]! } == ["12", "0", "1", "1", "2", "2"])
+        #expect(summary.rows.map { $0.fields["nfe"]! } == ["12", "0", "1", "1", "2", "2"])
+        try expectPandasShape(folder.appendingPathComponent("eval"), cases: 3, variants: 6)
         #expect(FileManager.default.fileExists(atPath: path("eval/quality.png")))
         let grid = try RGBImage(contentsOf: folder.appendingPathComponent("eval/grid.png"))
         let header = 5 * BitmapFont.lineHeight + 4
@@ -115,8 +141,7 @@ struct EndToEndTests {
                                "--lora_path", "ti=" + path("ti/step-12.safetensors"), "--prompts", prompts, "--steps", "2",
                                "--teacher_steps", "8", "--teacher_cfg_scale", "3", "--grid_steps", "2", "--height", "32", "--width", "32",
                                "--output_path", path("eval")]).run()
-        let metrics = try Metadata(contentsOf: folder.appendingPathComponent("eval/metrics.csv"))
-        let means = metrics.rows.filter { $0.fields["case"] == "mean" }
+        let means = try Metadata(contentsOf: folder.appendingPathComponent("eval/summary.csv")).rows
         #expect(means.map { $0.fields["variant"]! } == ["teacher", "VAE round trip", "student before", "after dd", "after ti"])
         // Same family: the distance to the teacher's own latents is measured.
         #expect(means.dropFirst(2).allSatisfy { Double($0.fields["teacher_latent_mse"]!)!.isFinite })

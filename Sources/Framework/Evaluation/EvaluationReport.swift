@@ -1,32 +1,41 @@
 import Foundation
 
-/// Writing an evaluation: `metrics.csv`, `grid.png` and a printable table.
+/// Writing an evaluation: `metrics.csv`, `summary.csv`, `grid.png` and a printable table.
 public enum EvaluationReport {
-    /// `metrics.csv` (one row per variant — the teacher first, then the VAE round trip — step count
-    /// and case, then a `mean` row per variant; columns `nfe` (denoiser evaluations per image),
-    /// `latent_mse` (to the teacher image's latents), `teacher_latent_mse` (to the teacher's own
-    /// latents), `psnr`/`ssim` (to the teacher's image), `psnr_round_trip` (to the teacher image's
-    /// VAE round trip), and `score` when the evaluation had one)
-    /// and `grid.png` (rows = cases, titled by their prompts; columns = teacher, then every variant
+    /// `metrics.csv`: one row per variant (the teacher first, then the VAE round trip), step count
+    /// and case; `summary.csv`: one row per variant with the means over the cases. Both load
+    /// straight into pandas: every cell of a numeric column is a number or empty (a value that does
+    /// not exist — the teacher's PSNR to itself, a latent distance across families, the round
+    /// trip's steps — is left empty, which pandas reads as NaN). Columns are documented in
+    /// `docs/metrics.md`.
+    /// `grid.png`: rows = cases, titled by their prompts; columns = teacher, then every variant
     /// sampled at `gridSteps` steps — or at its own steps for teacher baselines — in order, titled
-    /// by variant, steps, guidance and NFE).
+    /// by variant, steps, guidance and NFE.
     public static func write(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result],
                              cases: [DistillationEvaluation.Case], gridSteps: Int, to folder: URL) throws {
         let scored = reference.scores != nil
-        var lines = [CSV.line(["variant", "steps", "cfg_scale", "nfe", "case", "prompt", "seed", "latent_mse", "teacher_latent_mse",
-                               "psnr", "ssim", "psnr_round_trip"] + (scored ? ["score"] : []))]
-        for result in [reference] + results {
-            let s = result.settings
+        let metric = ["latent_mse", "teacher_latent_mse", "psnr", "ssim", "psnr_round_trip"] + (scored ? ["score"] : [])
+        var lines = [CSV.line(["variant", "steps", "cfg_scale", "nfe", "case", "prompt", "seed"] + metric)]
+        var summary = [CSV.line(["variant", "steps", "cfg_scale", "nfe", "cases"] + metric)]
+        for (k, result) in ([reference] + results).enumerated() {
+            let setting = settingCells(result)
+            // The teacher against itself, and the round trip against itself, have no PSNR (it would
+            // be infinite); a student may really equal either.
+            let psnr = k == 0 ? cases.map { _ in Float.nan } : result.psnr
+            let isRoundTrip = result.label == DistillationEvaluation.roundTripLabel
+            let roundTripPSNR = isRoundTrip ? cases.map { _ in Float.nan } : result.roundTripPSNR
             for (i, c) in cases.enumerated() {
-                lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(result.nfe)", "\(i)", c.prompt, "\(c.seed)",
-                                       "\(result.latentMSE[i])", "\(result.teacherLatentMSE[i])", "\(result.psnr[i])", "\(result.ssim[i])",
-                                       "\(result.roundTripPSNR[i])"] + (result.scores.map { ["\($0[i])"] } ?? [])))
+                let values = [result.latentMSE[i], result.teacherLatentMSE[i], psnr[i], result.ssim[i], roundTripPSNR[i]]
+                    + (result.scores.map { [$0[i]] } ?? [])
+                lines.append(CSV.line(setting + ["\(i)", c.prompt, "\(c.seed)"] + values.map(cell)))
             }
-            lines.append(CSV.line([result.label, "\(s.steps)", "\(s.guidanceScale)", "\(result.nfe)", "mean", "", "",
-                                   "\(result.meanLatentMSE)", "\(result.meanTeacherLatentMSE)", "\(result.meanPSNR)", "\(result.meanSSIM)",
-                                   "\(result.meanRoundTripPSNR)"] + (result.meanScore.map { ["\($0)"] } ?? [])))
+            let meanPSNR = psnr.reduce(0, +) / Float(max(psnr.count, 1))
+            let means = [result.meanLatentMSE, result.meanTeacherLatentMSE, meanPSNR, result.meanSSIM, roundTripPSNR.reduce(0, +) / Float(max(cases.count, 1))]
+                + (result.meanScore.map { [$0] } ?? [])
+            summary.append(CSV.line(setting + ["\(cases.count)"] + means.map(cell)))
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("metrics.csv"))
+        try AtomicFile.write(Data((summary.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("summary.csv"))
         let columns = [reference] + results.filter {
             $0.label != DistillationEvaluation.roundTripLabel && ($0.label == reference.label || $0.settings.steps == gridSteps)
         }
@@ -38,6 +47,16 @@ public enum EvaluationReport {
         try RGBImage.grid(rows, columnTitles: titles, rowTitles: cases.map(\.prompt))
             .write(to: folder.appendingPathComponent("grid.png"), format: .png)
     }
+
+    /// variant, steps, cfg_scale, nfe: the round trip samples nothing, so its steps and guidance are empty.
+    private static func settingCells(_ result: DistillationEvaluation.Result) -> [String] {
+        let floor = result.label == DistillationEvaluation.roundTripLabel
+        return [result.label, floor ? "" : "\(result.settings.steps)", floor ? "" : "\(result.settings.guidanceScale)", "\(result.nfe)"]
+    }
+
+    /// A metric's cell: empty where the value does not exist (NaN); an infinite PSNR (identical
+    /// images) is written `inf`, which pandas reads as infinity.
+    private static func cell(_ value: Float) -> String { value.isNaN ? "" : "\(value)" }
 
     /// A fixed-width table of the mean metrics.
     public static func table(reference: DistillationEvaluation.Result, results: [DistillationEvaluation.Result]) -> String {

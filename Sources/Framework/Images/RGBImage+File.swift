@@ -15,6 +15,9 @@ public enum ImageFormat: Sendable, Equatable {
     /// JPEG at quality 95.
     public static let jpeg = ImageFormat.jpeg(quality: 95)
 
+    /// PIL's default JPEG quality, which DiffSynth-Studio's datasets are saved with (`image.save("x.jpg")`).
+    public static let datasetJPEGQuality = 75
+
     /// The format a file name asks for: `.png`, or `.jpg`/`.jpeg` (quality 95), case-insensitive.
     ///
     /// - Throws: ``ImageError/unsupported(file:detail:)`` naming `path` for any other extension.

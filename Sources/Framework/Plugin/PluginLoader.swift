@@ -26,6 +26,11 @@ public enum PluginLoader {
     /// Loads `url` and runs its registration. Throws ``AdapterError/plugin(path:reason:)`` naming the file.
     public static func load(_ url: URL) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { throw AdapterError.plugin(path: url.path, reason: "no such file") }
+        guard hostSharesSwiftRuntime else {
+            throw AdapterError.plugin(path: url.path, reason: "this diffsynth carries the Swift runtime inside it (--static-swift-stdlib, as make install builds it), "
+                + "and a plugin must share the host's one runtime; load plugins with a binary built in the checkout "
+                + "(swift build -c release --product diffsynth, then .build/release/diffsynth)")
+        }
         guard let handle = dlopen(url.path, RTLD_NOW | RTLD_GLOBAL) else {
             throw AdapterError.plugin(path: url.path, reason: "cannot load: \(String(cString: dlerror()))")
         }
@@ -38,6 +43,17 @@ public enum PluginLoader {
         case -1: throw AdapterError.plugin(path: url.path, reason: "built for another framework ABI version (host has \(abiVersion)); rebuild the plugin")
         default: throw AdapterError.plugin(path: url.path, reason: "registration failed with status \(status)")
         }
+    }
+
+    /// Whether the process runs the shared Swift runtime a plugin links. A binary built with
+    /// `--static-swift-stdlib` has its own copy inside; a plugin would load the shared one next to
+    /// it, and two runtimes in one process disagree on type metadata and hashing (it traps).
+    public static var hostSharesSwiftRuntime: Bool {
+        #if os(Linux)
+        return dlopen("libswiftCore.so", RTLD_LAZY | RTLD_NOLOAD) != nil
+        #else
+        return true
+        #endif
     }
 
     /// Loads every `*.so` (or `.dylib`) in `directory`, returning the errors of those that failed.

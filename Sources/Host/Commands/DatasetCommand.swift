@@ -49,17 +49,33 @@ struct DatasetCommand: ParsableCommand {
     @Option(name: .customLong("seeds_per_prompt"), help: "Images per prompt, with consecutive seeds.")
     var seedsPerPrompt: Int = 1
 
-    @Option(name: .customLong("image_format"), help: "png or jpg.")
+    @Option(name: .customLong("image_format"),
+            help: "png (lossless: the image target is the teacher's exact output) or jpg (DiffSynth-Studio's datasets: PIL's save, quality 75).")
     var imageFormat: String = "png"
+
+    @Option(name: .customLong("image_quality"), help: "JPEG quality 1-100 for --image_format jpg (default 75, PIL's and so DiffSynth's).")
+    var imageQuality: Int?
+
+    func validate() throws {
+        guard ["png", "jpg"].contains(imageFormat) else { throw ValidationError("--image_format must be png or jpg, got \(imageFormat)") }
+        if let imageQuality {
+            guard imageFormat == "jpg" else { throw ValidationError("--image_quality applies to JPEG: add --image_format jpg") }
+            guard (1...100).contains(imageQuality) else { throw ValidationError("--image_quality must be in 1...100, got \(imageQuality)") }
+        }
+        guard seedsPerPrompt >= 1 else { throw ValidationError("--seeds_per_prompt must be at least 1") }
+    }
+
+    /// The format of every image of the dataset.
+    private var format: ImageFormat {
+        imageFormat == "png" ? .png : .jpeg(quality: imageQuality ?? ImageFormat.datasetJPEGQuality)
+    }
 
     func run() throws {
         try DiffSynthCommand.report {
             try plugins.registerAdapters()
-            guard ["png", "jpg"].contains(imageFormat) else { throw ValidationError("--image_format must be png or jpg") }
-            guard seedsPerPrompt >= 1 else { throw ValidationError("--seeds_per_prompt must be at least 1") }
             let teacher = try model.load()
             let d = teacher.descriptor
-            let (h, w) = (height ?? d.defaultResolution.height, width ?? d.defaultResolution.width)
+            let (h, w) = model.resolution(height: height, width: width, of: teacher)
             try teacher.validate(height: h, width: w)
             let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
             let student: String
@@ -84,7 +100,7 @@ struct DatasetCommand: ParsableCommand {
                                                    height: h, width: w, seed: UInt64(bitPattern: item.seed),
                                                    steps: settings.steps, guidanceScale: settings.guidanceScale)
                 let image = try RGBImage(tensor: try withNoGrad { try teacher.decode(latents: latents) })
-                try image.write(to: folder.appendingPathComponent(name), format: ImageFormat(path: name))
+                try image.write(to: folder.appendingPathComponent(name), format: format)
                 let latentsName = String(format: "latents/%06d.safetensors", index)
                 if metadata.includesLatents {
                     try TeacherLatentsFile.write(latents, family: d.family, to: folder.appendingPathComponent(latentsName))

@@ -16,6 +16,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("lora_path"),
             help: "The distilled LoRA: 'student after' = base + LoRA. Repeat for several students, each as LABEL=PATH ('after LABEL').")
     var loraPaths: [String] = []
+    @Option(name: .customLong("lora_scale"), help: "Multiplier of each --lora_path's effect.")
+    var loraScale: Float = 1
     @Option(name: .customLong("student_checkpoint"),
             help: "A fully fine-tuned denoiser state dict: 'student after' = base with these weights. Repeat as LABEL=PATH for several.")
     var studentCheckpoints: [String] = []
@@ -41,6 +43,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if let adherence, adherence != "shapes" { throw ValidationError("--adherence \(adherence): the only checker is 'shapes'") }
+        if !loraScale.isFinite { throw ValidationError("--lora_scale must be a finite number") }
     }
 
     func run() throws {
@@ -59,7 +62,7 @@ struct EvalCommand: ParsableCommand {
         }
         for (label, path) in loras {
             let after = try model.load()
-            try applyLoRA(path, scale: 1, to: after)
+            try applyLoRA(path, scale: loraScale, to: after)
             students.append((label, after))
         }
         for (label, path) in checkpoints {
@@ -74,7 +77,7 @@ struct EvalCommand: ParsableCommand {
         let teacher = try teacherModel.map { try ModelOptions.parse(["--model", $0]).load() } ?? before
         let d = teacher.descriptor
         let teacherSettings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
-        let (h, w) = (height ?? before.descriptor.defaultResolution.height, width ?? before.descriptor.defaultResolution.width)
+        let (h, w) = model.resolution(height: height, width: width, of: before)
         try teacher.validate(height: h, width: w)
         try before.validate(height: h, width: w)
         let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: "")
@@ -100,7 +103,7 @@ struct EvalCommand: ParsableCommand {
         try EvaluationReport.write(reference: reference, results: results, cases: cases, gridSteps: gridSteps, to: folder)
         try QualityPlot.render(reference: reference, results: results).write(to: folder.appendingPathComponent("quality.png"), format: .png)
         print(EvaluationReport.table(reference: reference, results: results))
-        print("wrote \(["metrics.csv", "grid.png", "quality.png"].map { folder.appendingPathComponent($0).path }.joined(separator: ", "))")
+        print("wrote \(["metrics.csv", "summary.csv", "grid.png", "quality.png"].map { folder.appendingPathComponent($0).path }.joined(separator: ", "))")
     }
 
     /// Student files as (label, path): one unlabelled file is "student after"; `LABEL=PATH` is

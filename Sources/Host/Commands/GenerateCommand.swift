@@ -36,20 +36,31 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("lora_path"), help: "A LoRA file to apply (DiffSynth, peft or kohya key names).")
     var loraPath: String?
 
-    @Option(name: .customLong("lora_alpha"), help: "Scale of the LoRA.")
-    var loraAlpha: Float = 1
+    @Option(name: .customLong("lora_scale"), help: "Multiplier of the LoRA's effect (diffusers' lora_scale, DiffSynth's load_lora alpha).")
+    var loraScale: Float = 1
+
+    /// Refused by name: in `train` it is peft's alpha (scale = alpha / rank), so it may not mean a multiplier here.
+    @Option(name: .customLong("lora_alpha"), help: .hidden)
+    var loraAlpha: String?
 
     @Option(name: .customLong("output"), help: "Output image (.png or .jpg); with several prompts, -N is appended before the extension.")
     var output: String = "image.png"
+
+    func validate() throws {
+        if loraAlpha != nil {
+            throw ValidationError("--lora_alpha is train's peft alpha (scale = alpha / rank); the multiplier of a LoRA here is --lora_scale")
+        }
+        if loraScale.isNaN || loraScale.isInfinite { throw ValidationError("--lora_scale must be a finite number") }
+    }
 
     func run() throws {
         try DiffSynthCommand.report {
             try plugins.registerAdapters()
             try checkRandomDevice(randDevice)
             let pipeline = try model.load()
-            if let loraPath { try applyLoRA(loraPath, scale: loraAlpha, to: pipeline) }
+            if let loraPath { try applyLoRA(loraPath, scale: loraScale, to: pipeline) }
             let d = pipeline.descriptor
-            let (h, w) = (height ?? d.defaultResolution.height, width ?? d.defaultResolution.width)
+            let (h, w) = model.resolution(height: height, width: width, of: pipeline)
             try pipeline.validate(height: h, width: w)
             let settings = SamplingSettings(steps: steps ?? d.teacher.steps, guidanceScale: cfgScale ?? d.teacher.guidanceScale)
             for (index, prompt) in prompts.enumerated() {

@@ -107,7 +107,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("find_unused_parameters"), help: "Accepted for compatibility (every trainable parameter is all-reduced).")
     var findUnusedParameters = false
     @Flag(name: .customLong("initialize_model_on_cpu"), help: "Accepted for compatibility (everything is on the CPU).") var initializeModelOnCPU = false
-    @Option(name: .customLong("tokenizer_path"), help: "Tokenizer folder, if not the model folder's tokenizer/.") var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer_path"), help: "Accepted when it names the model folder's own tokenizer/ (the one used).")
+    var tokenizerPath: String?
+    @Option(name: .customLong("tokenizer_2_path"), help: "SDXL: accepted when it names the model folder's own tokenizer_2/.")
+    var tokenizer2Path: String?
+    @Option(name: .customLong("wandb_project"), help: "Accepted for compatibility (it names a project only for --enable_wandb_log).")
+    var wandbProject: String?
+    @Option(name: .customLong("swanlab_project"), help: "Accepted for compatibility (it names a project only for --enable_swanlab_log).")
+    var swanlabProject: String?
 
     // Data parallel
     @Option(name: .customLong("distributed"), help: "auto (MPI when started by mpirun/srun), mpi, or none.")
@@ -129,6 +136,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("enable_wandb_log")) var enableWandbLog = false
     @Flag(name: .customLong("align_to_opensource_format")) var alignToOpensourceFormat = false
     @Flag(name: .customLong("zero_cond_t")) var zeroCondT = false
+    @Option(name: .customLong("processor_path")) var processorPath: String?
+    @Option(name: .customLong("template_model_id_or_path")) var templateModel: String?
+    @Flag(name: .customLong("enable_lora_hot_loading")) var enableLoRAHotLoading = false
 
     func validate() throws {
         let rejected: [(Bool, String, String)] = [
@@ -145,8 +155,13 @@ struct TrainCommand: ParsableCommand {
             (enableWandbLog, "--enable_wandb_log", "only the CSV log (loss.csv) is available"),
             (alignToOpensourceFormat, "--align_to_opensource_format", "kohya-format export is not implemented; use --lora_format peft for diffusers/ComfyUI"),
             (zeroCondT, "--zero_cond_t", "it applies to Qwen-Image-Edit-2511 only"),
+            (processorPath != nil, "--processor_path", "the processor reads Qwen-Image-Edit's input images; editing models are not supported"),
+            (templateModel != nil, "--template_model_id_or_path", "template models (image-to-LoRA) are not supported"),
+            (enableLoRAHotLoading, "--enable_lora_hot_loading", "it belongs to template (image-to-LoRA) models, which are not supported"),
         ]
         if let (_, flag, why) = rejected.first(where: { $0.0 }) { throw ValidationError("\(flag) is not supported: \(why)") }
+        try checkTokenizer(tokenizerPath, flag: "--tokenizer_path", folder: "tokenizer")
+        try checkTokenizer(tokenizer2Path, flag: "--tokenizer_2_path", folder: "tokenizer_2")
         if task.contains(":") {
             throw ValidationError("--task \(task): two-stage split training is not needed here — frozen text-encoder and VAE outputs are cached in memory; use --task \(task.split(separator: ":")[0])")
         }
@@ -178,6 +193,20 @@ struct TrainCommand: ParsableCommand {
         if studentShift != "inference" && Float(studentShift) == nil { throw ValidationError("--student_shift must be 'inference' or a number") }
         for (flag, value) in [("--dataset_repeat", datasetRepeat), ("--num_epochs", numEpochs), ("--gradient_accumulation_steps", gradientAccumulationSteps), ("--lora_rank", loraRank)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
+        }
+    }
+
+    /// DiffSynth loads a tokenizer from anywhere; the adapters read the model folder's own. A path
+    /// naming that folder is what would be used anyway; any other is refused rather than ignored.
+    private func checkTokenizer(_ path: String?, flag: String, folder name: String) throws {
+        guard let path else { return }
+        let own = (try? model.folder())?.map { $0.appendingPathComponent(name).standardizedFileURL.resolvingSymlinksInPath().path }
+        let given = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        guard let own else {
+            throw ValidationError("\(flag) \(path): the model comes with its own tokenizer here; name a model folder with --model")
+        }
+        guard own == given else {
+            throw ValidationError("\(flag) \(path): only the model folder's own tokenizer is read (\(own)); copy or link this one there")
         }
     }
 
@@ -294,7 +323,7 @@ struct TrainCommand: ParsableCommand {
             let d = teacher.descriptor
             return (teacher, SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale))
         }
-        let (h, w) = (height ?? pipeline.descriptor.defaultResolution.height, width ?? pipeline.descriptor.defaultResolution.width)
+        let (h, w) = model.resolution(height: height, width: width, of: pipeline)
         switch task {
         case "direct_distill": return student
         case "direct_distill_online":

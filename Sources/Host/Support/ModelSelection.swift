@@ -3,13 +3,14 @@ import DiffSynth
 import Foundation
 
 /// How a command names its model: a folder (`--model`), DiffSynth-Studio's
-/// `--model_id_with_origin_paths` / `--model_paths`, or a built-in tiny model (`--tiny FAMILY`).
+/// `--model_id_with_origin_paths` / `--model_paths`, or a built-in tiny model (`--tiny FAMILY`);
+/// with none of them, the embedded default (``EmbeddedModel``).
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("model"), help: "A diffusers-format model folder (e.g. ./models/Qwen/Qwen-Image).")
+    @Option(name: .customLong("model"), help: "A diffusers-format model folder (e.g. ./models/Qwen/Qwen-Image). Default: the embedded model.")
     var model: String?
 
     @Option(name: .customLong("model_id_with_origin_paths"),
-            help: "DiffSynth-Studio style 'Qwen/Qwen-Image:transformer/*.safetensors,…': the model id is looked up under --models_dir.")
+            help: "DiffSynth-Studio style 'Qwen/Qwen-Image:transformer/*.safetensors,...': the model id is looked up under --models_dir.")
     var modelIdWithOriginPaths: String?
 
     @Option(name: .customLong("model_paths"), help: "DiffSynth-Studio style JSON list of weight files inside one diffusers folder.")
@@ -66,7 +67,23 @@ struct ModelOptions: ParsableArguments {
             guard roots.count == 1, let root = roots.first else { throw ValidationError("--model_paths: files come from several model folders \(roots.sorted())") }
             return URL(fileURLWithPath: root)
         }
-        throw ValidationError("name a model with --model FOLDER, --model_id_with_origin_paths, --model_paths, or --tiny FAMILY")
+        let (embedded, searched) = EmbeddedModel.locate()
+        guard let embedded else {
+            throw ValidationError("no model named and the embedded default model was not found (looked in "
+                + searched.map { $0.path }.joined(separator: ", ")
+                + "); name one with --model FOLDER, --model_id_with_origin_paths, --model_paths, or --tiny FAMILY")
+        }
+        return embedded
+    }
+
+    /// Whether no option names a model, so the embedded default is used.
+    var namesNoModel: Bool { tinyFamily == nil && model == nil && modelIdWithOriginPaths == nil && modelPaths == nil }
+
+    /// The size to sample at when the command gives none: the embedded model's own when it is the
+    /// default, else the family's.
+    func resolution(height: Int?, width: Int?, of pipeline: any DiffusionPipeline) -> (height: Int, width: Int) {
+        let fallback = namesNoModel ? EmbeddedModel.resolution : pipeline.descriptor.defaultResolution
+        return (height ?? fallback.height, width ?? fallback.width)
     }
 
     /// Loads the model.
@@ -80,6 +97,9 @@ struct ModelOptions: ParsableArguments {
             return pipeline
         }
         let folder = try folder()!
+        if namesNoModel {
+            note("no --model given: using the embedded default model, \(folder.path) (64x64 unless --height/--width say otherwise)")
+        }
         // Says where it looked and how to download, before any family tries to read it.
         guard FileManager.default.fileExists(atPath: folder.path) else {
             let repository = modelIdWithOriginPaths.flatMap { $0.split(separator: ":").first.map(String.init) }

@@ -38,6 +38,18 @@ struct JPEGTests {
         #expect(throws: ImageError.self) { try RGBImage(width: 0, height: 3).jpegData() }
     }
 
+    /// `dataset --image_format jpg` writes what DiffSynth's `image.save("x.jpg")` writes: PIL's
+    /// defaults are libjpeg's (quality 75, 4:2:0, standard tables, islow DCT, JFIF 1:1), so the
+    /// files are equal byte for byte (fixture: Tools/reference/make_jpeg_encoder_fixture.py).
+    @Test("JPEG encoding equals PIL's save() at its default quality 75 and at 90", arguments: [75, 90])
+    func encoderMatchesPIL(quality: Int) throws {
+        let source = try ImageFixtures.rawImage("jpeg_encoder/source.rgb", width: 45, height: 29)
+        let ours = [UInt8](try source.jpegData(quality: quality))
+        let pil = try ImageFixtures.bytes("jpeg_encoder/pil_q\(quality).jpg")
+        #expect(ours == pil, "quality \(quality): \(ours.count) bytes against PIL's \(pil.count)")
+        #expect(ImageFormat.datasetJPEGQuality == 75)
+    }
+
     @Test("truncated and corrupt JPEGs throw errors naming the file instead of exiting")
     func malformed() throws {
         let good = try ImageFixtures.bytes("jpeg/rgb420.jpg")
