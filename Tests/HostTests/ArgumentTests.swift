@@ -103,3 +103,41 @@ struct DiffSynthFlagTests {
         do { _ = try body(); return CancellationError() } catch { return error }
     }
 }
+
+/// `--help` of every command on an 80-column terminal: nothing wider, and no paragraph broken by a
+/// hard newline in the middle of a sentence (discussions are wrapped by ArgumentParser).
+@Suite("help texts")
+struct HelpTextTests {
+    static let commands: [any ParsableCommand.Type] = [DiffSynthCommand.self] + DiffSynthCommand.configuration.subcommands
+        + DiffSynthCommand.configuration.groupedSubcommands.flatMap(\.subcommands)
+
+    @Test("every command's --help fits 80 columns")
+    func width() {
+        #expect(Self.commands.count >= 12)
+        for command in Self.commands {
+            let name = command.configuration.commandName ?? "diffsynth"
+            let text = DiffSynthCommand.helpMessage(for: command, columns: 80)
+            #expect(text.contains("USAGE: "), "\(name)")
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                #expect(line.count <= 80, "\(name): \(line.count) columns: \(line)")
+            }
+        }
+    }
+
+    @Test("a paragraph's lines are filled: no line ends where the next line's first word would still fit")
+    func filled() {
+        for command in Self.commands {
+            let name = command.configuration.commandName ?? "diffsynth"
+            let lines = DiffSynthCommand.helpMessage(for: command, columns: 80).split(separator: "\n", omittingEmptySubsequences: false)
+            for (line, next) in zip(lines, lines.dropFirst()) where !line.isEmpty && !next.isEmpty {
+                // Within one paragraph: same indentation, and the next line continues a sentence.
+                let indent = line.prefix { $0 == " " }.count, nextIndent = next.prefix { $0 == " " }.count
+                let word = next.dropFirst(nextIndent).prefix { $0 != " " }
+                // Paragraphs (overview, discussion) and options' wrapped help; not the subcommand list.
+                guard indent == nextIndent, indent == 0 || indent >= 20, let first = word.first, first.isLowercase else { continue }
+                // ArgumentParser fills lines to 79 of the 80 columns.
+                #expect(line.count + 1 + word.count > 79, "\(name): '\(line)' could hold '\(word)' of the next line")
+            }
+        }
+    }
+}

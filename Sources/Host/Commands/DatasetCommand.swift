@@ -9,6 +9,7 @@ import Foundation
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset", abstract: "Build a Direct Distillation dataset with a teacher model.",
+        usage: "diffsynth dataset --prompts <file> --output_path <folder> [<options>]",
         discussion: """
         Writes images/NNNNNN.png (or .jpg) and latents/NNNNNN.safetensors (the teacher's final latents, \
         which train --task direct_distill regresses onto by default) per row, then the row of metadata.csv. \

@@ -6,7 +6,8 @@ import Foundation
 /// point of training a model from scratch (how the embedded default model was made).
 struct InitWeightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "init-weights", abstract: "Write seeded random weights for every component of a model folder's configs.")
+        commandName: "init-weights", abstract: "Write seeded random weights for every component of a model folder's configs.",
+        usage: "diffsynth init-weights --model <folder> [<options>]")
 
     @OptionGroup var plugins: PluginOptions
 

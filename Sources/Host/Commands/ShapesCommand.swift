@@ -6,7 +6,8 @@ import Foundation
 /// coloured shape with captions that name colour, shape, size, position and background.
 struct ShapesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "shapes", abstract: "Write the synthetic shapes dataset (images/ + metadata.csv with image,prompt).")
+        commandName: "shapes", abstract: "Write the synthetic shapes dataset (images/ + metadata.csv with image,prompt).",
+        usage: "diffsynth shapes --output_path <folder> [<options>]")
 
     @Option(name: .customLong("output_path")) var outputPath: String
     @Option(name: .customLong("count")) var count: Int = 4000

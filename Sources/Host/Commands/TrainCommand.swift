@@ -8,10 +8,13 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train with Direct Distillation (offline or online) or supervised fine-tuning.",
         discussion: """
-        Tasks: direct_distill (teacher latents or images in the dataset), direct_distill_online (--teacher_model samples them, cached on disk),
-        trajectory_imitation (each student step imitates the teacher's steps between the same noise levels; the teacher is --teacher_model
-        or the base model), sft, autoencoder (trains a component such as --trainable_models vae to reconstruct the images).
-        Step counts, checkpoint names (step-N / epoch-K .safetensors) and loss.csv follow DiffSynth-Studio.
+        Tasks: direct_distill (teacher latents or images in the dataset), direct_distill_online (--teacher_model \
+        samples them, cached on disk), trajectory_imitation (each student step imitates the teacher's steps between \
+        the same noise levels; the teacher is --teacher_model or the base model), sft, autoencoder (trains a \
+        component such as --trainable_models vae to reconstruct the images).
+
+        Step counts, checkpoint names (step-N / epoch-K .safetensors) and loss.csv follow DiffSynth-Studio; \
+        docs/flags.md says what each of DiffSynth-Studio's flags does here.
         """)
 
     @OptionGroup var plugins: PluginOptions

@@ -8,8 +8,8 @@ import QwenImage
 /// variance per channel — what the flow-matching noise schedule assumes. (The published
 /// Qwen-Image config holds such statistics; a VAE trained here needs its own.)
 struct CalibrateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "calibrate-vae",
-                                                    abstract: "Set a Qwen-Image VAE's latents_mean/latents_std from a dataset.")
+    static let configuration = CommandConfiguration(commandName: "calibrate-vae", abstract: "Set a Qwen-Image VAE's latents_mean/latents_std from a dataset.",
+                                                    usage: "diffsynth calibrate-vae --model <folder> [<options>]")
 
     @OptionGroup var plugins: PluginOptions
     @Option(name: .customLong("model")) var model: String
