@@ -20,9 +20,12 @@ import Foundation
 /// 2. DiffSynth's default `clip_skip = 2` takes CLIP-L's `hidden_states[-3]`; here `[-2]`
 ///    for both encoders, as diffusers.
 /// 3. A missing negative prompt: diffusers (`force_zeros_for_empty_prompt`) uses all-zero negative
-///    embeddings — ``prompts(prompt:negativePrompt:guidanceScale:)`` with `nil` does the same;
-///    DiffSynth always encodes the negative string (default ""), which is what the framework's
-///    `String`-typed paths (`Sampler.generate`, training caches) do with "" here too.
+///    embeddings, and so does ``negativeConditioning(prompt:positive:)`` for `nil` (every command
+///    without `--negative_prompt`); DiffSynth always encodes the negative string (default ""),
+///    which `--negative_prompt ""` does here.
+/// 3b. Guidance: diffusers guides only when `guidance_scale > 1` (``GuidanceRule/aboveOne``), so
+///    sdxl-turbo's `guidance_scale=0.0` is one evaluation per step, as scale 1; DiffSynth's SDXL
+///    pipeline guides whenever `cfg_scale != 1`.
 /// 4. DiffSynth samples with its own DDIM schedule (999 → 0, no input scaling); here the
 ///    scheduler is whatever the folder ships (Euler "leading" for base, Euler ancestral
 ///    "trailing" for Turbo), with the sampler's σ input scaling.
@@ -121,7 +124,7 @@ public final class SDXLPipeline: DiffusionPipeline {
         return PipelineDescriptor(
             family: "sdxl", latentChannels: latentChannels, vaeScaleFactor: vaeScaleFactor, resolutionMultiple: 8,
             defaultResolution: (side, side), predictionType: .epsilon, teacher: preset.teacher, student: preset.student,
-            defaultLoRATargets: defaultLoRATargets, noisePrecision: noisePrecision)
+            defaultLoRATargets: defaultLoRATargets, noisePrecision: noisePrecision, guidance: .aboveOne)
     }
 
     // MARK: - Prompts
@@ -164,14 +167,17 @@ public final class SDXLPipeline: DiffusionPipeline {
         ])
     }
 
-    /// The prompt and, when guidance is on, the negative conditioning with diffusers' semantics:
-    /// `negativePrompt == nil` gives zeros if ``forceZerosForEmptyPrompt`` (else encodes ""); a
-    /// string (including "") is encoded like the prompt.
+    /// diffusers' negative conditioning: `prompt == nil` gives zeros if
+    /// ``forceZerosForEmptyPrompt`` (else encodes ""); a string (including "") is encoded like the prompt.
+    public func negativeConditioning(prompt: String?, positive: Conditioning) throws -> Conditioning {
+        if prompt == nil && forceZerosForEmptyPrompt { return zeroConditioning() }
+        return try encode(prompt: prompt ?? "")
+    }
+
+    /// The prompt and, when guidance is on (scale > 1, as diffusers), the negative conditioning
+    /// (see ``negativeConditioning(prompt:positive:)``).
     public func prompts(prompt: String, negativePrompt: String?, guidanceScale: Float) throws -> PromptPair {
-        let positive = try encode(prompt: prompt)
-        guard guidanceScale != 1 else { return PromptPair(positive: positive) }
-        if negativePrompt == nil && forceZerosForEmptyPrompt { return PromptPair(positive: positive, negative: zeroConditioning()) }
-        return PromptPair(positive: positive, negative: try encode(prompt: negativePrompt ?? ""))
+        try encode(prompt: prompt, negativePrompt: negativePrompt, guidanceScale: guidanceScale)
     }
 
     // MARK: - Denoiser

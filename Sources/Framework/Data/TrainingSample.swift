@@ -15,7 +15,9 @@ public struct TrainingSample: Sendable {
     /// Files named by `dataFileKeys`, resolved against the base path.
     public private(set) var files: [String: URL]
     public let prompt: String
-    public let negativePrompt: String
+    /// The `negative_prompt` column; nil without one (the family's default, see
+    /// ``DiffusionPipeline/negativeConditioning(prompt:positive:)``).
+    public let negativePrompt: String?
     /// Seed of the initial noise (negative values wrap modulo 2⁶⁴, as `torch.manual_seed`).
     public let seed: UInt64?
     /// The device the noise was drawn on; only `cpu` noise can be reproduced here.
@@ -88,7 +90,7 @@ public struct TrainingSample: Sendable {
         }
         self.files = files
         prompt = try row.require("prompt")
-        negativePrompt = row.fields["negative_prompt"] ?? ""
+        negativePrompt = row.fields["negative_prompt"]
         let extras = Set(extraInputs)
         func value(_ column: String) throws -> String? {
             guard extras.contains(column) else { return nil }

@@ -6,9 +6,10 @@ public enum DistillationEvaluation {
     /// A held-out prompt and seed.
     public struct Case: Sendable {
         public let prompt: String
-        public let negativePrompt: String
+        /// nil: none given (the family's default, see ``DiffusionPipeline/negativeConditioning(prompt:positive:)``).
+        public let negativePrompt: String?
         public let seed: UInt64
-        public init(prompt: String, negativePrompt: String = "", seed: UInt64) {
+        public init(prompt: String, negativePrompt: String? = nil, seed: UInt64) {
             self.prompt = prompt
             self.negativePrompt = negativePrompt
             self.seed = seed
@@ -31,6 +32,8 @@ public enum DistillationEvaluation {
     public struct Result {
         public let label: String
         public let settings: SamplingSettings
+        /// The sampling family's rule, which says whether `settings` guided.
+        public let guidance: GuidanceRule
         /// Latent-space MSE to the latents of the teacher's image — its decoded picture encoded by
         /// this variant's own VAE, exactly the target Direct Distillation trains on (so it is also
         /// defined when teacher and student are of different families).
@@ -55,7 +58,9 @@ public enum DistillationEvaluation {
         public var meanPSNR: Float { psnr.reduce(0, +) / Float(max(psnr.count, 1)) }
         public var meanRoundTripPSNR: Float { roundTripPSNR.reduce(0, +) / Float(max(roundTripPSNR.count, 1)) }
         /// Denoiser evaluations per image: one per step, two with guidance (0 for the VAE round trip).
-        public var nfe: Int { label == DistillationEvaluation.roundTripLabel ? 0 : settings.steps * (settings.guidanceScale == 1 ? 1 : 2) }
+        public var nfe: Int {
+            label == DistillationEvaluation.roundTripLabel ? 0 : settings.steps * guidance.evaluationsPerStep(settings.guidanceScale)
+        }
         public var meanSSIM: Float { ssim.reduce(0, +) / Float(max(ssim.count, 1)) }
         public var meanScore: Float? { scores.map { $0.reduce(0, +) / Float(max($0.count, 1)) } }
     }
@@ -89,7 +94,7 @@ public enum DistillationEvaluation {
             reference.append((latents, image, roundTrip))
             onSample(teacher.label, i)
         }
-        let teacherResult = Result(label: teacher.label, settings: teacher.settings, latentMSE: cases.map { _ in 0 },
+        let teacherResult = Result(label: teacher.label, settings: teacher.settings, guidance: teacher.pipeline.descriptor.guidance, latentMSE: cases.map { _ in 0 },
                                    teacherLatentMSE: cases.map { _ in 0 }, psnr: cases.map { _ in .infinity }, ssim: cases.map { _ in 1 },
                                    roundTripPSNR: reference.map { ImageMetrics.psnr($0.image, $0.roundTrip) },
                                    images: reference.map(\.image), scores: score.map { f in zip(cases, reference).map { f($0, $1.image) } })
@@ -106,7 +111,7 @@ public enum DistillationEvaluation {
                 ssim.append(ImageMetrics.ssim(output.image, reference[i].image))
                 toRoundTrip.append(ImageMetrics.psnr(output.image, reference[i].roundTrip))
             }
-            return Result(label: label, settings: settings, latentMSE: mse, teacherLatentMSE: raw, psnr: psnr, ssim: ssim,
+            return Result(label: label, settings: settings, guidance: pipeline.descriptor.guidance, latentMSE: mse, teacherLatentMSE: raw, psnr: psnr, ssim: ssim,
                           roundTripPSNR: toRoundTrip, images: outputs.map(\.image),
                           scores: score.map { f in zip(cases, outputs).map { f($0, $1.image) } })
         }

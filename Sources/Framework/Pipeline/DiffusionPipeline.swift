@@ -16,6 +16,11 @@ public protocol DiffusionPipeline: AnyObject {
     /// Encodes one prompt (text encoders run without recording gradients).
     func encode(prompt: String) throws -> Conditioning
 
+    /// The negative conditioning for guidance: `prompt` is the user's negative prompt, nil when
+    /// none was given (each family's reference pipeline decides what that means). Default: nil
+    /// encodes "" (DiffSynth-Studio's `negative_prompt=""`).
+    func negativeConditioning(prompt: String?, positive: Conditioning) throws -> Conditioning
+
     /// One denoiser evaluation: the raw prediction for `latents` (already scaled by the
     /// scheduler's `scaleModelInput`) at `timestep`, conditioned on one prompt.
     func predict(latents: Tensor, timestep: Float, conditioning: Conditioning) -> Tensor
@@ -68,6 +73,10 @@ extension DiffusionPipeline {
 
     public func decodeForTraining(latents: Tensor) throws -> Tensor { try decode(latents: latents) }
 
+    public func negativeConditioning(prompt: String?, positive: Conditioning) throws -> Conditioning {
+        try encode(prompt: prompt ?? "")
+    }
+
     /// The module `--trainable_models NAME` / `--lora_base_model NAME` means: the denoiser for
     /// DiffSynth's `dit`/`unet` (and `transformer`, `denoiser`), otherwise the component of that name.
     public func trainableModule(named name: String) throws -> any Module {
@@ -113,10 +122,13 @@ extension DiffusionPipeline {
         }
     }
 
-    /// Encodes a prompt and, when guidance needs it, the negative prompt.
-    public func encode(prompt: String, negativePrompt: String, guidanceScale: Float) throws -> PromptPair {
-        PromptPair(positive: try encode(prompt: prompt),
-                   negative: guidanceScale == 1 ? nil : try encode(prompt: negativePrompt))
+    /// Encodes a prompt and, when the family's ``GuidanceRule`` guides at `guidanceScale`, the
+    /// negative conditioning (`negativePrompt` nil: none given, see
+    /// ``negativeConditioning(prompt:positive:)``).
+    public func encode(prompt: String, negativePrompt: String?, guidanceScale: Float) throws -> PromptPair {
+        let positive = try encode(prompt: prompt)
+        guard descriptor.guidance.guides(guidanceScale) else { return PromptPair(positive: positive) }
+        return PromptPair(positive: positive, negative: try negativeConditioning(prompt: negativePrompt, positive: positive))
     }
 }
 

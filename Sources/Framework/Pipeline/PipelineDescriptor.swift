@@ -40,11 +40,13 @@ public struct PipelineDescriptor: Sendable {
     public var defaultLoRATargets: [String]
     /// How initial noise is drawn from a seed.
     public var noisePrecision: NoisePrecision
+    /// Which guidance scales turn classifier-free guidance on.
+    public var guidance: GuidanceRule
 
     public init(family: String, latentChannels: Int, vaeScaleFactor: Int, resolutionMultiple: Int,
                 defaultResolution: (height: Int, width: Int), predictionType: PredictionType,
                 teacher: SamplingSettings, student: SamplingSettings, defaultLoRATargets: [String],
-                noisePrecision: NoisePrecision) {
+                noisePrecision: NoisePrecision, guidance: GuidanceRule = .unlessScaleIsOne) {
         self.family = family
         self.latentChannels = latentChannels
         self.vaeScaleFactor = vaeScaleFactor
@@ -55,5 +57,6 @@ public struct PipelineDescriptor: Sendable {
         self.student = student
         self.defaultLoRATargets = defaultLoRATargets
         self.noisePrecision = noisePrecision
+        self.guidance = guidance
     }
 }

@@ -21,9 +21,10 @@ public enum Sampler {
     ///
     /// - Parameters:
     ///   - latents: the starting sample (see ``startingLatents(noise:schedule:scheduler:image:)``).
-    ///   - prompts: conditioning; `negative` is required when `guidanceScale != 1`.
-    ///   - guidanceScale: 1 runs one denoiser evaluation per step; anything else runs two and
-    ///     combines them with the pipeline's ``DiffusionPipeline/guide(positive:negative:scale:)``.
+    ///   - prompts: conditioning; `negative` is required when the family's ``GuidanceRule`` guides.
+    ///   - guidanceScale: where the family's ``GuidanceRule`` does not guide (1, and for SDXL any
+    ///     scale ≤ 1), one denoiser evaluation per step; otherwise two, combined with the
+    ///     pipeline's ``DiffusionPipeline/guide(positive:negative:scale:)``.
     ///   - generator: the run's seeded stream, for schedulers that add noise at every step.
     ///   - onStep: called after each step.
     public static func sample(
@@ -44,13 +45,13 @@ public enum Sampler {
         return latents
     }
 
-    /// The denoiser's prediction for one step: one evaluation at guidance 1, otherwise the
-    /// positive and negative evaluations combined by the pipeline's
-    /// ``DiffusionPipeline/guide(positive:negative:scale:)``.
+    /// The denoiser's prediction for one step: one evaluation where the family's
+    /// ``GuidanceRule`` does not guide, otherwise the positive and negative evaluations combined
+    /// by the pipeline's ``DiffusionPipeline/guide(positive:negative:scale:)``.
     public static func guidedPrediction(pipeline: any DiffusionPipeline, input: Tensor, timestep: Float, prompts: PromptPair,
                                         guidanceScale: Float) throws -> Tensor {
         let prediction = pipeline.predict(latents: input, timestep: timestep, conditioning: prompts.positive)
-        guard guidanceScale != 1 else { return prediction }
+        guard pipeline.descriptor.guidance.guides(guidanceScale) else { return prediction }
         guard let negative = prompts.negative else { throw PipelineError.missingNegativeConditioning }
         let unconditional = pipeline.predict(latents: input, timestep: timestep, conditioning: negative)
         return pipeline.guide(positive: prediction, negative: unconditional, scale: guidanceScale)
@@ -66,7 +67,7 @@ public enum Sampler {
     /// Text-to-image (or img2img with `initImage` latents) end to end without gradients:
     /// encode the prompts, draw the seeded noise, sample, and return the final latents.
     public static func generate(
-        pipeline: any DiffusionPipeline, prompt: String, negativePrompt: String = "", height: Int, width: Int,
+        pipeline: any DiffusionPipeline, prompt: String, negativePrompt: String? = nil, height: Int, width: Int,
         seed: UInt64, steps: Int, guidanceScale: Float, strength: Float = 1, initImage: Tensor? = nil,
         shiftOverride: Float? = nil, onStep: ((SamplingProgress) -> Void)? = nil
     ) throws -> Tensor {

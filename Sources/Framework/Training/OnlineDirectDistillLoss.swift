@@ -40,7 +40,7 @@ public struct OnlineDirectDistillLoss: TrainingObjective {
     /// The cached teacher image and latents for a sample, generated on first use. The latents
     /// are written first, so a cached image always has its latents.
     public func teacherFiles(for sample: TrainingSample) throws -> (image: URL, latents: URL) {
-        let key = [teacher.descriptor.family, sample.prompt, sample.negativePrompt, String(sample.seed ?? 0),
+        let key = [teacher.descriptor.family, sample.prompt, sample.negativePrompt ?? "\u{0}", String(sample.seed ?? 0),
                    String(teacherSettings.steps), String(teacherSettings.guidanceScale), "\(height)x\(width)"].joined(separator: "\u{1F}")
         let name = String(format: "%016llx", FNV1a.hash(key))
         let image = cacheDirectory.appendingPathComponent(name + ".png")

@@ -43,10 +43,16 @@ public final class TrainingCache {
         return value
     }
 
-    /// Positive and (when guided) negative conditioning of a sample.
+    /// Positive and (when the family's rule guides) negative conditioning of a sample.
     public func prompts(for sample: TrainingSample, guidanceScale: Float, pipeline: any DiffusionPipeline) throws -> PromptPair {
-        PromptPair(positive: try conditioning(sample.prompt, pipeline: pipeline),
-                   negative: guidanceScale == 1 ? nil : try conditioning(sample.negativePrompt, pipeline: pipeline))
+        let positive = try conditioning(sample.prompt, pipeline: pipeline)
+        guard pipeline.descriptor.guidance.guides(guidanceScale) else { return PromptPair(positive: positive) }
+        // No negative prompt: the family decides (zeros for SDXL); cached apart from any text.
+        let key = sample.negativePrompt ?? "\u{0}no negative prompt"
+        if let cached = conditionings[key] { return PromptPair(positive: positive, negative: cached) }
+        let negative = try withNoGrad { try pipeline.negativeConditioning(prompt: sample.negativePrompt, positive: positive) }
+        conditionings[key] = negative
+        return PromptPair(positive: positive, negative: negative)
     }
 
     /// A teacher-latents file (``TeacherLatentsFile``), read on first use.

@@ -80,7 +80,7 @@ public struct TrajectoryImitationLoss: TrainingObjective {
 
     /// The teacher's latents at each student level and its final latents (`steps + 1` tensors).
     public func teacherLatents(for sample: TrainingSample, studentSteps: Int, pipeline: any DiffusionPipeline) throws -> [Tensor] {
-        let key = [sample.prompt, sample.negativePrompt, String(sample.seed ?? 0), String(studentSteps)].joined(separator: "\u{1F}")
+        let key = [sample.prompt, sample.negativePrompt ?? "\u{0}", String(sample.seed ?? 0), String(studentSteps)].joined(separator: "\u{1F}")
         if let cached = trajectories.values[key] { return cached }
         guard let (schedule, indices) = snappedTeacherSchedule(studentSteps: studentSteps, pipeline: pipeline) else {
             throw TrajectoryImitationError.tooFewTeacherSteps(row: sample.row.location, teacher: teacherSettings.steps, student: studentSteps)

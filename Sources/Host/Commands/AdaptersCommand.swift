@@ -21,6 +21,7 @@ struct AdaptersCommand: ParsableCommand {
                 print("  latents:     \(d.latentChannels) channels, 1/\(d.vaeScaleFactor) scale; sizes in multiples of \(d.resolutionMultiple); default \(d.defaultResolution.height)x\(d.defaultResolution.width)")
                 print("  prediction:  \(d.predictionType.rawValue); noise drawn in \(d.noisePrecision.rawValue)")
                 print("  teacher:     \(d.teacher.steps) steps, guidance \(d.teacher.guidanceScale); student: \(d.student.steps) steps, guidance \(d.student.guidanceScale)")
+                print("  guidance:    \(d.guidance.summary)")
                 print("  LoRA:        \(d.defaultLoRATargets.joined(separator: ","))")
             }
         }

@@ -38,8 +38,9 @@ struct DatasetCommand: ParsableCommand {
     @Option(name: .customLong("cfg_scale"), help: "The student's guidance, written to metadata.csv.")
     var studentCfgScale: Float = 1
 
-    @Option(name: .customLong("negative_prompt"), help: "Negative prompt of the teacher (rows may override).")
-    var negativePrompt: String = ""
+    @Option(name: .customLong("negative_prompt"),
+            help: "Negative prompt of the teacher (rows may override). Without it the family's default, as in generate.")
+    var negativePrompt: String?
 
     @Option(name: .customLong("height")) var height: Int?
     @Option(name: .customLong("width")) var width: Int?
@@ -89,7 +90,7 @@ struct DatasetCommand: ParsableCommand {
             let plan = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: seedsPerPrompt,
                                            negativePrompt: negativePrompt)
             let folder = URL(fileURLWithPath: outputPath)
-            let metadata = try DatasetMetadataWriter(folder: folder, includeNegativePrompt: plan.contains { !$0.negativePrompt.isEmpty })
+            let metadata = try DatasetMetadataWriter(folder: folder, includeNegativePrompt: plan.contains { $0.negativePrompt != nil })
             if !metadata.includesLatents {
                 note("\(folder.appendingPathComponent("metadata.csv").path) has no 'latents' column: continuing it without teacher latents")
             }
@@ -106,7 +107,7 @@ struct DatasetCommand: ParsableCommand {
                 if metadata.includesLatents {
                     try TeacherLatentsFile.write(latents, family: d.family, to: folder.appendingPathComponent(latentsName))
                 }
-                try metadata.append(image: name, latents: latentsName, prompt: item.prompt, negativePrompt: item.negativePrompt,
+                try metadata.append(image: name, latents: latentsName, prompt: item.prompt, negativePrompt: item.negativePrompt ?? "",
                                     seed: item.seed, steps: student, cfgScale: studentCfgScale)
                 progress.update(index + 1)
             }
@@ -117,9 +118,10 @@ struct DatasetCommand: ParsableCommand {
 
 /// Prompts (with seeds) to draw, from a .txt, .csv or .jsonl file.
 struct PromptList {
-    struct Item { let prompt: String; let seed: Int64; let negativePrompt: String }
+    /// `negativePrompt` nil: none given, for this row or on the command line.
+    struct Item { let prompt: String; let seed: Int64; let negativePrompt: String? }
 
-    static func load(_ url: URL, firstSeed: Int64, seedsPerPrompt: Int, negativePrompt: String) throws -> [Item] {
+    static func load(_ url: URL, firstSeed: Int64, seedsPerPrompt: Int, negativePrompt: String?) throws -> [Item] {
         var rows: [(prompt: String, seed: Int64?, negative: String?)] = []
         if url.pathExtension.lowercased() == "txt" {
             guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw DatasetError.unreadable(file: url.path, reason: "not readable UTF-8 text") }

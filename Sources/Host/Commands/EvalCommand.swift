@@ -80,7 +80,7 @@ struct EvalCommand: ParsableCommand {
         let (h, w) = model.resolution(height: height, width: width, of: before)
         try teacher.validate(height: h, width: w)
         try before.validate(height: h, width: w)
-        let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: "")
+        let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: nil)
             .map { DistillationEvaluation.Case(prompt: $0.prompt, negativePrompt: $0.negativePrompt, seed: UInt64(bitPattern: $0.seed)) }
         var variants: [DistillationEvaluation.Variant] = []
         for s in stepList {

@@ -12,8 +12,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("prompt"), help: "The prompt; repeat for several images.")
     var prompts: [String]
 
-    @Option(name: .customLong("negative_prompt"), help: "Negative prompt for classifier-free guidance.")
-    var negativePrompt: String = ""
+    @Option(name: .customLong("negative_prompt"),
+            help: "Negative prompt for classifier-free guidance. Without it the family's default: \"\" encoded (Qwen-Image, as DiffSynth), zero embeddings (SDXL with force_zeros_for_empty_prompt, as diffusers).")
+    var negativePrompt: String?
 
     @Option(name: .customLong("seed"), help: "Seed of the initial noise (torch.manual_seed semantics); image i uses seed + i.")
     var seed: Int64 = 0
@@ -24,7 +25,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("num_inference_steps"), help: "Sampling steps (default: the family's teacher steps).")
     var steps: Int?
 
-    @Option(name: .customLong("cfg_scale"), help: "Guidance scale; 1 disables guidance (default: the family's teacher guidance).")
+    @Option(name: .customLong("cfg_scale"),
+            help: "Guidance scale (default: the family's teacher guidance). Qwen-Image guides at any scale but 1 (DiffSynth); SDXL only above 1 (diffusers: 0 = 1 = no CFG).")
     var cfgScale: Float?
 
     @Option(name: .customLong("height"), help: "Image height (default: the family's default).")
