@@ -11,7 +11,8 @@ struct DiffSynthCommand: ParsableCommand {
         abstract: "Diffusion training with Direct Distillation, on CPU, for any registered model family.",
         discussion: "Model families come from built-in adapters and from plugins (--plugin or DIFFSYNTH_PLUGIN_PATH).",
         subcommands: [GenerateCommand.self, DatasetCommand.self, TrainCommand.self, EvalCommand.self,
-                      AdaptersCommand.self, InspectCommand.self, ConformanceCommand.self, InitWeightsCommand.self, PlotLossCommand.self],
+                      AdaptersCommand.self, InspectCommand.self, ConvertLoRACommand.self, ConformanceCommand.self, InitWeightsCommand.self,
+                      PlotLossCommand.self],
         // Only the embedded default model's own world needs these; keep them out of the product's list.
         groupedSubcommands: [CommandGroup(name: "demo tools (the embedded model's synthetic shapes)",
                                           subcommands: [ShapesCommand.self, CalibrateCommand.self])])

@@ -124,7 +124,9 @@ public final class SDXLPipeline: DiffusionPipeline {
         return PipelineDescriptor(
             family: "sdxl", latentChannels: latentChannels, vaeScaleFactor: vaeScaleFactor, resolutionMultiple: 8,
             defaultResolution: (side, side), predictionType: .epsilon, teacher: preset.teacher, student: preset.student,
-            defaultLoRATargets: defaultLoRATargets, noisePrecision: noisePrecision, guidance: .aboveOne)
+            defaultLoRATargets: defaultLoRATargets, noisePrecision: noisePrecision, guidance: .aboveOne,
+            // diffusers' SDXL loader keeps only `unet.`-prefixed keys and rejects any key without "lora" (`.alpha`).
+            loraFiles: LoRAFileConvention(diffusersPrefix: "unet", diffusersConvertsDiffSynthNames: false))
     }
 
     // MARK: - Prompts

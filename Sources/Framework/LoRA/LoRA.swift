@@ -94,6 +94,7 @@ public enum LoRAError: Error, CustomStringConvertible {
     case shapeMismatch(layer: String, down: [Int], up: [Int], weight: [Int])
     case unrecognizedKey(file: String, key: String)
     case incompletePair(file: String, layer: String)
+    case badMetadata(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -107,6 +108,8 @@ public enum LoRAError: Error, CustomStringConvertible {
             return "\(file): '\(key)' is not a LoRA key (expected …lora_A/lora_B/lora_down/lora_up…/alpha)"
         case .incompletePair(let file, let layer):
             return "\(file): layer '\(layer)' has only one of lora_A/lora_B"
+        case .badMetadata(let file, let reason):
+            return "\(file): header metadata: \(reason)"
         }
     }
 }

@@ -42,11 +42,14 @@ public struct PipelineDescriptor: Sendable {
     public var noisePrecision: NoisePrecision
     /// Which guidance scales turn classifier-free guidance on.
     public var guidance: GuidanceRule
+    /// How the family's diffusers pipeline reads LoRA files; nil writes DiffSynth's names only.
+    public var loraFiles: LoRAFileConvention?
 
     public init(family: String, latentChannels: Int, vaeScaleFactor: Int, resolutionMultiple: Int,
                 defaultResolution: (height: Int, width: Int), predictionType: PredictionType,
                 teacher: SamplingSettings, student: SamplingSettings, defaultLoRATargets: [String],
-                noisePrecision: NoisePrecision, guidance: GuidanceRule = .unlessScaleIsOne) {
+                noisePrecision: NoisePrecision, guidance: GuidanceRule = .unlessScaleIsOne,
+                loraFiles: LoRAFileConvention? = nil) {
         self.family = family
         self.latentChannels = latentChannels
         self.vaeScaleFactor = vaeScaleFactor
@@ -58,5 +61,6 @@ public struct PipelineDescriptor: Sendable {
         self.defaultLoRATargets = defaultLoRATargets
         self.noisePrecision = noisePrecision
         self.guidance = guidance
+        self.loraFiles = loraFiles
     }
 }

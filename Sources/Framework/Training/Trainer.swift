@@ -253,8 +253,9 @@ public final class Trainer {
             metadata["lora_alpha"] = "\(alpha ?? Float(rank))"
             metadata["lora_target_modules"] = targets.joined(separator: ",")
         }
-        return try TrainingCheckpoint.save(weights: TrainingCheckpoint.weights(of: try trainedModule(), configuration: configuration), name: name,
-                                           state: state, metadata: metadata, configuration: configuration)
+        let saved = TrainingCheckpoint.weights(of: try trainedModule(), configuration: configuration, loraFiles: pipeline.descriptor.loraFiles)
+        return try TrainingCheckpoint.save(weights: saved.tensors, name: name, state: state,
+                                           metadata: metadata.merging(saved.metadata) { a, _ in a }, configuration: configuration)
     }
 
     /// Puts saved trainable weights back (resume).
@@ -273,7 +274,7 @@ public final class Trainer {
         let file = try SafetensorsFile(url: url)
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
-        try assignLoRA(LoRAWeights(stateDict: tensors, file: url.lastPathComponent), file: url.lastPathComponent)
+        try assignLoRA(LoRAWeights(stateDict: tensors, file: url.lastPathComponent, metadata: file.metadata), file: url.lastPathComponent)
     }
 
     private func assignLoRA(_ weights: LoRAWeights, file: String) throws {

@@ -22,19 +22,22 @@ enum TrainingCheckpoint {
         var accumulatedGradients: [String: Tensor]
     }
 
-    /// The tensors to save for the trained parameters.
-    static func weights(of module: any Module, configuration: TrainerConfiguration) -> [String: Tensor] {
+    /// The tensors (and header metadata) to save for the trained parameters: a LoRA named so that
+    /// the family's diffusers pipeline and DiffSynth-Studio both load it (see ``LoRAFileConvention``).
+    static func weights(of module: any Module, configuration: TrainerConfiguration,
+                        loraFiles: LoRAFileConvention?) -> (tensors: [String: Tensor], metadata: [String: String]) {
         var tensors: [String: Tensor]
+        var metadata: [String: String] = [:]
         switch configuration.trainable {
         case .lora:
-            tensors = LoRA.trainedWeights(of: module).stateDict(format: configuration.loraKeyFormat)
+            (tensors, metadata) = LoRA.trainedWeights(of: module).file(format: configuration.loraKeyFormat, convention: loraFiles)
         case .full:
             tensors = Dictionary(module.trainableParameters().map { ($0.name, $0.value.detached()) }, uniquingKeysWith: { a, _ in a })
         }
         let prefix = configuration.removePrefixInCheckpoint
-        guard !prefix.isEmpty else { return tensors }
-        return Dictionary(tensors.map { ($0.key.hasPrefix(prefix) ? String($0.key.dropFirst(prefix.count)) : $0.key, $0.value) },
-                          uniquingKeysWith: { a, _ in a })
+        guard !prefix.isEmpty else { return (tensors, metadata) }
+        return (Dictionary(tensors.map { ($0.key.hasPrefix(prefix) ? String($0.key.dropFirst(prefix.count)) : $0.key, $0.value) },
+                           uniquingKeysWith: { a, _ in a }), metadata)
     }
 
     static func save(weights: [String: Tensor], name: String, state: State, metadata: [String: String],

@@ -91,5 +91,5 @@ func applyLoRA(_ path: String, scale: Float, to pipeline: any DiffusionPipeline)
     let file = try SafetensorsFile(url: URL(fileURLWithPath: path))
     var tensors: [String: Tensor] = [:]
     for name in file.names { tensors[name] = try file.tensor(name) }
-    try LoRA.attach(try LoRAWeights(stateDict: tensors, file: path), to: pipeline.denoiser, scale: scale)
+    try LoRA.attach(try LoRAWeights(stateDict: tensors, file: path, metadata: file.metadata), to: pipeline.denoiser, scale: scale)
 }

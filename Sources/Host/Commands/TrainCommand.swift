@@ -70,7 +70,8 @@ struct TrainCommand: ParsableCommand {
     var loraAlpha: Float?
     @Option(name: .customLong("lora_checkpoint"), help: "Initial LoRA weights.")
     var loraCheckpoint: String?
-    @Option(name: .customLong("lora_format"), help: "Saved LoRA key names: diffsynth (…lora_A.default.weight) or peft (…lora_A.weight).")
+    @Option(name: .customLong("lora_format"),
+            help: "Saved LoRA key names: diffsynth (...lora_A.default.weight) or peft (...lora_A.weight); either loads in diffusers and DiffSynth-Studio.")
     var loraFormat: String = "diffsynth"
     @Option(name: .customLong("preset_lora_path"), help: "A LoRA fused into the base model before training.")
     var presetLoraPath: String?

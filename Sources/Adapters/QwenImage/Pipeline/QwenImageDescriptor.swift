@@ -13,6 +13,8 @@ extension PipelineDescriptor {
             family: "qwen-image", latentChannels: 16, vaeScaleFactor: 8, resolutionMultiple: 16,
             defaultResolution: (1024, 1024), predictionType: .flowVelocity,
             teacher: SamplingSettings(steps: 50, guidanceScale: 4), student: SamplingSettings(steps: 4, guidanceScale: 1),
-            defaultLoRATargets: QwenImagePipeline.defaultLoRATargets, noisePrecision: noisePrecision)
+            defaultLoRATargets: QwenImagePipeline.defaultLoRATargets, noisePrecision: noisePrecision,
+            // diffusers' QwenImageLoraLoaderMixin converts DiffSynth's names (keys with `.default.`).
+            loraFiles: LoRAFileConvention(diffusersPrefix: "transformer", diffusersConvertsDiffSynthNames: true))
     }
 }
