@@ -52,12 +52,12 @@ public struct TrainingSample: Sendable {
         return copy
     }
 
-    /// Parses a step-count set: `4`, or `1,2,4,8` (positive integers, duplicates removed, in the
-    /// order given). Returns nil when any part is not a positive integer.
+    /// Parses a step-count set: `4`, or `1,2,4,8` (counts in 1...``Sampler/maxSteps``, duplicates
+    /// removed, in the order given). Returns nil when any part is not such a count.
     public static func parseStepChoices(_ text: String) -> [Int]? {
         var choices: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = Int(part.trimmingCharacters(in: .whitespaces)), value > 0 else { return nil }
+            guard let value = Int(part.trimmingCharacters(in: .whitespaces)), (1...Sampler.maxSteps).contains(value) else { return nil }
             if !choices.contains(value) { choices.append(value) }
         }
         return choices.isEmpty ? nil : choices
@@ -106,7 +106,7 @@ public struct TrainingSample: Sendable {
         if let text = try value("num_inference_steps") {
             guard let choices = Self.parseStepChoices(text) else {
                 throw DatasetError.invalidValue(row: row.location, column: "num_inference_steps", value: text,
-                                                expected: "a positive integer or a set such as 1,2,4,8")
+                                                expected: "a step count in 1...\(Sampler.maxSteps) or a set such as 1,2,4,8")
             }
             stepChoices = choices
         } else { stepChoices = nil }

@@ -85,7 +85,7 @@ public enum DistillationEvaluation {
         func sample(_ v: Variant, _ c: Case) throws -> (latents: Tensor, image: Tensor) {
             let latents = try Sampler.generate(pipeline: v.pipeline, prompt: c.prompt, negativePrompt: c.negativePrompt, height: height,
                                                width: width, seed: c.seed, steps: v.settings.steps, guidanceScale: v.settings.guidanceScale)
-            return (latents, try withNoGrad { try v.pipeline.decode(latents: latents) }.clamp(min: -1, max: 1))
+            return (latents, try v.pipeline.decodeImage(latents: latents).clamp(min: -1, max: 1))
         }
         var reference: [(latents: Tensor, image: Tensor, roundTrip: Tensor)] = []
         for (i, c) in cases.enumerated() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Injecting, attaching, fusing and naming low-rank adapters on a model's ``Linear`` layers.
 public enum LoRA {
     /// Whether a layer at `path` is targeted by `targets`, peft's rule: the full path equals a
@@ -20,9 +22,18 @@ public enum LoRA {
     @discardableResult
     public static func inject(into model: any Module, targets: [String], rank: Int, alpha: Float? = nil,
                               seed: UInt64 = 0) throws -> [Linear] {
-        precondition(rank > 0, "LoRA rank must be positive")
+        guard rank > 0 else { throw LoRAError.tooLarge(rank: rank, reason: "the rank must be positive") }
         let layers = model.linearLayers().filter { matches($0.path, targets: targets) }
         guard !layers.isEmpty else { throw LoRAError.noTargetMatched(targets) }
+        // Training keeps each adapter value with its gradient and two AdamW moments: 16 bytes per
+        // parameter. Refuse what cannot fit before allocating any of it.
+        let widths = layers.reduce(0.0) { $0 + Double($1.inFeatures + $1.outFeatures) }
+        let bytes = Double(rank) * widths * 16
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= available * 0.8 else {
+            throw LoRAError.tooLarge(rank: rank, reason: String(format: "%d adapted layers would need about %.0f GB to train; this machine has %.0f GB",
+                                                                 layers.count, bytes / 1e9, available / 1e9))
+        }
         model.freeze()
         var generator = TorchGenerator(seed: seed)
         let scale = (alpha ?? Float(rank)) / Float(rank)
@@ -95,6 +106,7 @@ public enum LoRAError: Error, CustomStringConvertible {
     case unrecognizedKey(file: String, key: String)
     case incompletePair(file: String, layer: String)
     case badMetadata(file: String, reason: String)
+    case tooLarge(rank: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -110,6 +122,8 @@ public enum LoRAError: Error, CustomStringConvertible {
             return "\(file): layer '\(layer)' has only one of lora_A/lora_B"
         case .badMetadata(let file, let reason):
             return "\(file): header metadata: \(reason)"
+        case .tooLarge(let rank, let reason):
+            return "LoRA rank \(rank) (--lora_rank): \(reason)"
         }
     }
 }

@@ -100,6 +100,14 @@ extension DiffusionPipeline {
         return [1, descriptor.latentChannels, height / f, width / f]
     }
 
+    /// The decoded image of sampled latents, without gradients, checked finite (a NaN here would
+    /// otherwise be written as a black picture).
+    public func decodeImage(latents: Tensor) throws -> Tensor {
+        let image = try withNoGrad { try decode(latents: latents) }
+        try image.requireFinite("the \(descriptor.family) VAE decoder's output")
+        return image
+    }
+
     /// Checks an image size against the family's resolution multiple.
     public func validate(height: Int, width: Int) throws {
         let m = descriptor.resolutionMultiple
@@ -137,9 +145,13 @@ public enum PipelineError: Error, CustomStringConvertible {
     case invalidResolution(height: Int, width: Int, multiple: Int)
     case missingNegativeConditioning
     case unknownComponent(String, known: [String])
+    /// NaN or ±∞ came out of a network; `what` names it (and the step).
+    case nonFinite(what: String)
 
     public var description: String {
         switch self {
+        case .nonFinite(let what):
+            return "\(what) is not finite (NaN or infinity): check the weights, any LoRA and the guidance scale; nothing was written"
         case .invalidResolution(let h, let w, let m):
             func near(_ x: Int) -> String {
                 let lo = max(m, x / m * m), hi = lo < x ? lo + m : lo
@@ -147,9 +159,19 @@ public enum PipelineError: Error, CustomStringConvertible {
             }
             return "resolution \(h)x\(w) is not a multiple of \(m): nearest valid height \(near(h)), width \(near(w))"
         case .missingNegativeConditioning:
-            return "guidance scale ≠ 1 needs a negative prompt encoding"
+            return "guidance at this scale needs a negative prompt encoding"
         case .unknownComponent(let name, let known):
             return "this model has no component '\(name)' (it has \(known.joined(separator: ", ")))"
         }
+    }
+}
+
+extension Tensor {
+    /// Throws ``PipelineError/nonFinite(what:)`` if any value is NaN or infinite, so a broken
+    /// model or setting stops a run with its name instead of writing black images or poisoning
+    /// a dataset.
+    public func requireFinite(_ what: @autoclosure () -> String) throws {
+        let finite = withUnsafeBufferPointer { buffer in buffer.allSatisfy(\.isFinite) }
+        if !finite { throw PipelineError.nonFinite(what: what()) }
     }
 }

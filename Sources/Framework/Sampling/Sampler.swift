@@ -17,6 +17,10 @@ public struct SamplingProgress {
 /// and a trainable denoiser, the whole loop — every step, every guidance branch, every scheduler
 /// update — is differentiable, which is what Direct Distillation back-propagates through.
 public enum Sampler {
+    /// The most sampling steps a command or dataset row may ask for: every supported schedule is
+    /// defined on 1000 training timesteps, so more only repeat them (10⁸ is a typo, not a plan).
+    public static let maxSteps = 1000
+
     /// Runs `schedule` from `latents`.
     ///
     /// - Parameters:
@@ -38,6 +42,7 @@ public enum Sampler {
             let input = scheduler.scaleModelInput(latents, step: step, in: schedule)
             let prediction = try guidedPrediction(pipeline: pipeline, input: input, timestep: timestep, prompts: prompts,
                                                   guidanceScale: guidanceScale)
+            try prediction.requireFinite("the \(pipeline.descriptor.family) denoiser's prediction at step \(step + 1) of \(schedule.steps)")
             let noise = scheduler.needsStepNoise ? Tensor.randn(latents.shape, generator: &generator) : nil
             latents = scheduler.step(prediction: prediction, sample: latents, step: step, in: schedule, noise: noise)
             onStep?(SamplingProgress(step: step, steps: schedule.steps, timestep: timestep, latents: latents.detached()))

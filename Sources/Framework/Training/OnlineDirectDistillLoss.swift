@@ -53,7 +53,7 @@ public struct OnlineDirectDistillLoss: TrainingObjective {
             let latents = try Sampler.generate(pipeline: teacher, prompt: sample.prompt, negativePrompt: sample.negativePrompt,
                                                height: height, width: width, seed: sample.seed ?? 0,
                                                steps: teacherSettings.steps, guidanceScale: teacherSettings.guidanceScale)
-            return (latents, try teacher.decode(latents: latents))
+            return (latents, try teacher.decodeImage(latents: latents))
         }
         try TeacherLatentsFile.write(latents, family: teacher.descriptor.family, to: latentsFile)
         try RGBImage(tensor: decoded).write(to: image, format: .png)

@@ -102,6 +102,10 @@ public final class Trainer {
             optimizerSteps = state.optimizerSteps
         }
         try FileManager.default.createDirectory(at: configuration.outputPath, withIntermediateDirectories: true)
+        // A run killed while saving leaves its temporary file; the next run in the folder removes it.
+        if group.isLeader {
+            for name in AtomicFile.removeStaleTemporaries(in: configuration.outputPath) { onEvent(.note("removed \(name), left by an interrupted save")) }
+        }
         let log = configuration.csvLog && group.isLeader
             ? try CSVLog(url: configuration.outputPath.appendingPathComponent("loss.csv"), keepingStepsUpTo: resumeFrom == nil ? nil : step)
             : nil

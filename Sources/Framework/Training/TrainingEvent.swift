@@ -8,6 +8,8 @@ public enum TrainingEvent {
     case step(TrainingProgress)
     /// A checkpoint was written.
     case checkpoint(URL)
+    /// Something the user should know that is not an error (e.g. a leftover file removed).
+    case note(String)
 }
 
 /// One micro-step's numbers.

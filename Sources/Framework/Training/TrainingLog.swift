@@ -56,6 +56,28 @@ public enum AtomicFile {
     }
 }
 
+extension AtomicFile {
+    /// Whether `name` is one of the temporary files our atomic writers create beside their
+    /// destination — `.NAME.tmp-XXXXXX` (safetensors), `.NAME.tmp-PID-UUID` (images),
+    /// `.NAME.UUID.tmp` (this writer) — which only a kill during the write leaves behind.
+    public static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.count > 5 else { return false }
+        if let range = name.range(of: ".tmp-", options: .backwards) {
+            let tail = name[range.upperBound...]
+            return !tail.isEmpty && tail.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }
+        let parts = name.dropFirst().split(separator: ".")
+        return name.hasSuffix(".tmp") && parts.count >= 3 && UUID(uuidString: String(parts[parts.count - 2])) != nil
+    }
+
+    /// Removes the temporaries a killed run left in `folder` (not recursively); returns their names.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter(isTemporaryName).sorted().filter { (try? FileManager.default.removeItem(at: folder.appendingPathComponent($0))) != nil }
+    }
+}
+
 /// Formats durations as `1:05:09` / `4:02`.
 enum Duration {
     static func format(_ seconds: Double) -> String {

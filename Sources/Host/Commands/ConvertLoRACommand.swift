@@ -8,7 +8,7 @@ import Foundation
 struct ConvertLoRACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert-lora", abstract: "Rewrite a LoRA file so diffusers and DiffSynth-Studio both load it.",
-        usage: "diffsynth convert-lora --input <file> --family <family> --output <file> [<options>]",
+        usage: "diffsynth convert-lora --input <file> --family <name> --output <file>",
         discussion: """
         Reads DiffSynth-Studio (lora_A.default), peft/diffusers (lora_A, with lora_adapter_metadata) and kohya-style \\
         (lora_down/lora_up/alpha) names; writes what train --lora_format writes for the family, each layer's scale kept.

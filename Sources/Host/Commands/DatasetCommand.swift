@@ -65,6 +65,15 @@ struct DatasetCommand: ParsableCommand {
             guard (1...100).contains(imageQuality) else { throw ValidationError("--image_quality must be in 1...100, got \(imageQuality)") }
         }
         guard seedsPerPrompt >= 1 else { throw ValidationError("--seeds_per_prompt must be at least 1") }
+        try InputChecks.requireFinite([("--teacher_cfg_scale", teacherCfgScale), ("--cfg_scale", studentCfgScale)])
+        try InputChecks.requireSteps("--teacher_steps", teacherSteps)
+        if let studentSteps {
+            guard TrainingSample.parseStepChoices(studentSteps) != nil else {
+                throw ValidationError("--num_inference_steps \(studentSteps): give a step count in 1...\(InputChecks.maxSteps) or a set such as 1,2,4,8")
+            }
+        }
+        try InputChecks.requireSides(height: height, width: width)
+        if let height, let width { try InputChecks.requireMemory(height: height, width: width) }
     }
 
     /// The format of every image of the dataset.
@@ -72,13 +81,21 @@ struct DatasetCommand: ParsableCommand {
         imageFormat == "png" ? .png : .jpeg(quality: imageQuality ?? ImageFormat.datasetJPEGQuality)
     }
 
+    /// Paths checked before any work (not in `validate`, which parsing alone runs).
+    private func checkFiles() throws {
+        try InputChecks.requireReadableFile(prompts, flag: "--prompts")
+        try InputChecks.requireOutputFolder(outputPath, flag: "--output_path")
+    }
+
     func run() throws {
         try DiffSynthCommand.report {
+            try checkFiles()
             try plugins.registerAdapters()
             let teacher = try model.load()
             let d = teacher.descriptor
             let (h, w) = model.resolution(height: height, width: width, of: teacher)
             try teacher.validate(height: h, width: w)
+            try InputChecks.requireMemory(height: h, width: w)
             let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
             let student: String
             if let studentSteps {
@@ -101,7 +118,7 @@ struct DatasetCommand: ParsableCommand {
                 let latents = try Sampler.generate(pipeline: teacher, prompt: item.prompt, negativePrompt: item.negativePrompt,
                                                    height: h, width: w, seed: UInt64(bitPattern: item.seed),
                                                    steps: settings.steps, guidanceScale: settings.guidanceScale)
-                let image = try RGBImage(tensor: try withNoGrad { try teacher.decode(latents: latents) })
+                let image = try RGBImage(tensor: try teacher.decodeImage(latents: latents))
                 try image.write(to: folder.appendingPathComponent(name), format: format)
                 let latentsName = String(format: "latents/%06d.safetensors", index)
                 if metadata.includesLatents {

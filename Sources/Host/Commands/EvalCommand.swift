@@ -43,11 +43,26 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if let adherence, adherence != "shapes" { throw ValidationError("--adherence \(adherence): the only checker is 'shapes'") }
-        if !loraScale.isFinite { throw ValidationError("--lora_scale must be a finite number") }
+        try InputChecks.requireFinite([("--lora_scale", loraScale), ("--cfg_scale", cfgScale), ("--teacher_cfg_scale", teacherCfgScale)])
+        try InputChecks.requireSteps("--teacher_steps", teacherSteps)
+        try InputChecks.requireSteps("--grid_steps", gridSteps)
+        _ = try parseList(steps, flag: "--steps")
+        _ = try parseList(baselineTeacherSteps, flag: "--baseline_teacher_steps")
+        try InputChecks.requireSides(height: height, width: width)
+        if let height, let width { try InputChecks.requireMemory(height: height, width: width) }
+    }
+
+    /// Paths checked before any work (not in `validate`, which parsing alone runs).
+    private func checkFiles() throws {
+        try InputChecks.requireReadableFile(prompts, flag: "--prompts")
+        try InputChecks.requireOutputFolder(outputPath, flag: "--output_path")
     }
 
     func run() throws {
-        try DiffSynthCommand.report { try evaluate() }
+        try DiffSynthCommand.report {
+            try checkFiles()
+            try evaluate()
+        }
     }
 
     private func evaluate() throws {
@@ -80,6 +95,7 @@ struct EvalCommand: ParsableCommand {
         let (h, w) = model.resolution(height: height, width: width, of: before)
         try teacher.validate(height: h, width: w)
         try before.validate(height: h, width: w)
+        try InputChecks.requireMemory(height: h, width: w)
         let cases = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: 1, negativePrompt: nil)
             .map { DistillationEvaluation.Case(prompt: $0.prompt, negativePrompt: $0.negativePrompt, seed: UInt64(bitPattern: $0.seed)) }
         var variants: [DistillationEvaluation.Variant] = []
@@ -128,7 +144,9 @@ struct EvalCommand: ParsableCommand {
 
     private func parseList(_ text: String, flag: String) throws -> [Int] {
         try text.split(separator: ",").map {
-            guard let value = Int($0.trimmingCharacters(in: .whitespaces)), value > 0 else { throw ValidationError("\(flag): '\($0)' is not a positive integer") }
+            guard let value = Int($0.trimmingCharacters(in: .whitespaces)), (1...InputChecks.maxSteps).contains(value) else {
+                throw ValidationError("\(flag): '\($0)' is not a step count in 1...\(InputChecks.maxSteps)")
+            }
             return value
         }
     }

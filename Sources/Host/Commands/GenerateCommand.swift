@@ -52,11 +52,22 @@ struct GenerateCommand: ParsableCommand {
         if loraAlpha != nil {
             throw ValidationError("--lora_alpha is train's peft alpha (scale = alpha / rank); the multiplier of a LoRA here is --lora_scale")
         }
-        if loraScale.isNaN || loraScale.isInfinite { throw ValidationError("--lora_scale must be a finite number") }
+        try InputChecks.requireFinite([("--cfg_scale", cfgScale), ("--lora_scale", loraScale)])
+        try InputChecks.requireSteps("--num_inference_steps", steps)
+        try InputChecks.requireSides(height: height, width: width)
+        if let height, let width { try InputChecks.requireMemory(height: height, width: width) }
+    }
+
+    /// Paths checked before any work (not in `validate`, which parsing alone runs).
+    private func checkFiles() throws {
+        try InputChecks.requireWritableFile(output, flag: "--output")
+        _ = try ImageFormat(path: output)
+        if let loraPath { try InputChecks.requireReadableFile(loraPath, flag: "--lora_path") }
     }
 
     func run() throws {
         try DiffSynthCommand.report {
+            try checkFiles()
             try plugins.registerAdapters()
             try checkRandomDevice(randDevice)
             let pipeline = try model.load()
@@ -64,13 +75,14 @@ struct GenerateCommand: ParsableCommand {
             let d = pipeline.descriptor
             let (h, w) = model.resolution(height: height, width: width, of: pipeline)
             try pipeline.validate(height: h, width: w)
+            try InputChecks.requireMemory(height: h, width: w)
             let settings = SamplingSettings(steps: steps ?? d.teacher.steps, guidanceScale: cfgScale ?? d.teacher.guidanceScale)
             for (index, prompt) in prompts.enumerated() {
                 let progress = Progress("image \(index + 1)/\(prompts.count)", total: settings.steps)
                 let latents = try Sampler.generate(pipeline: pipeline, prompt: prompt, negativePrompt: negativePrompt, height: h, width: w,
                                                    seed: UInt64(bitPattern: seed &+ Int64(index)), steps: settings.steps,
                                                    guidanceScale: settings.guidanceScale) { progress.update($0.step + 1) }
-                let image = try RGBImage(tensor: try withNoGrad { try pipeline.decode(latents: latents) })
+                let image = try RGBImage(tensor: try pipeline.decodeImage(latents: latents))
                 let url = outputURL(index: index)
                 try image.write(to: url, format: ImageFormat(path: url.path))
                 print(url.path)

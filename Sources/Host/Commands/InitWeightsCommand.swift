@@ -14,7 +14,7 @@ struct InitWeightsCommand: ParsableCommand {
     @Option(name: .customLong("model"), help: "A diffusers-layout folder with configs (weights are replaced).")
     var model: String
 
-    @Option(name: .customLong("seed")) var seed: UInt64 = 0
+    @Option(name: .customLong("seed"), help: "Seed of the weights (negative seeds wrap, as torch.manual_seed).") var seedValue: Int64 = 0
 
     @Option(name: .customLong("save_dtype"), help: "f32, bf16 or f16.")
     var saveDType: String = "f32"
@@ -27,7 +27,7 @@ struct InitWeightsCommand: ParsableCommand {
             }
             let folder = URL(fileURLWithPath: model)
             let adapter = try AdapterRegistry.shared.detect(folder: folder)
-            let pipeline = try adapter.load(from: folder, options: AdapterLoadOptions(randomWeights: seed))
+            let pipeline = try adapter.load(from: folder, options: AdapterLoadOptions(randomWeights: UInt64(bitPattern: seedValue)))
             try ModelFolderWriter.writeWeights(of: pipeline, to: folder, dtype: dtype)
             for component in pipeline.components {
                 print("\(component.name): \(component.module.parameterCount) parameters")

@@ -4,7 +4,8 @@ import Foundation
 
 /// `diffsynth inspect`: what a weight folder or file holds, and whether it loads strictly.
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Describe a model folder or a .safetensors file.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Describe a model folder or a .safetensors file.",
+                                                    usage: "diffsynth inspect <path> [<options>]")
 
     @OptionGroup var plugins: PluginOptions
 
@@ -13,12 +14,16 @@ struct InspectCommand: ParsableCommand {
 
     @Option(name: .customLong("variant")) var variant: String?
 
+    @Flag(name: .customLong("check_values"),
+          help: "Also read every tensor of a model folder and report NaN or infinite values (always done for a single file).")
+    var checkValues = false
+
     func run() throws {
         try DiffSynthCommand.report {
             try plugins.registerAdapters()
             let url = URL(fileURLWithPath: path)
             if url.pathExtension == "safetensors" {
-                describe(try SafetensorsFile(url: url), label: url.lastPathComponent)
+                try describe(try SafetensorsFile(url: url), label: url.lastPathComponent, values: true)
                 return
             }
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("model_index.json").path) {
@@ -27,7 +32,7 @@ struct InspectCommand: ParsableCommand {
                 if let adapter = try? AdapterRegistry.shared.detect(folder: url) {
                     print("family: \(adapter.family)")
                     for component in folder.components.keys.sorted() {
-                        if let weights = try? folder.weights(component, variant: variant) { describe(weights, label: component) }
+                        if let weights = try? folder.weights(component, variant: variant) { try describe(weights, label: component, values: checkValues) }
                     }
                     do {
                         _ = try adapter.load(from: url, options: AdapterLoadOptions(variant: variant))
@@ -41,11 +46,13 @@ struct InspectCommand: ParsableCommand {
                 }
                 return
             }
-            describe(try ShardedSafetensors(url: url, variant: variant), label: url.lastPathComponent)
+            try describe(try ShardedSafetensors(url: url, variant: variant), label: url.lastPathComponent, values: checkValues)
         }
     }
 
-    private func describe(_ source: any WeightSource, label: String) {
+    /// Prints the tensors' count, dtypes and first names; with `values`, reads them all and fails
+    /// (exit 1) naming the tensors that hold NaN or infinite values.
+    private func describe(_ source: any WeightSource, label: String, values: Bool) throws {
         var parameters = 0
         var dtypes: [String: Int] = [:]
         for name in source.names {
@@ -57,5 +64,17 @@ struct InspectCommand: ParsableCommand {
         print("\(label): \(source.names.count) tensors (\(types)), \(parameters.formatted()) parameters")
         for name in source.names.prefix(8) { print("  \(name) \(source.shape(of: name) ?? [])") }
         if source.names.count > 8 { print("  … \(source.names.count - 8) more") }
+        guard values else { return }
+        var bad: [String] = []
+        for name in source.names.sorted() {
+            let finite = try source.tensor(name).withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) }
+            if !finite { bad.append(name) }
+        }
+        if bad.isEmpty {
+            print("  values: all finite")
+        } else {
+            print("  values: \(bad.count) tensors hold NaN or infinity: \(bad.prefix(5).joined(separator: ", "))\(bad.count > 5 ? ", …" : "")")
+            throw ExitCode.failure
+        }
     }
 }

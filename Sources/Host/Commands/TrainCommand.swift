@@ -49,8 +49,10 @@ struct TrainCommand: ParsableCommand {
     var warmupSteps: Int = 0
     @Option(name: .customLong("max_grad_norm"), help: "Clip the global gradient norm.")
     var maxGradNorm: Float?
-    @Option(name: .customLong("seed"), help: "Seed of the data order and of SFT's timestep/noise draws.")
-    var seed: UInt64 = 0
+    @Option(name: .customLong("seed"), help: "Seed of the data order and of SFT's timestep/noise draws (negative seeds wrap, as torch.manual_seed).")
+    var seedValue: Int64 = 0
+    /// The seed as torch.manual_seed takes it: negative values wrap modulo 2⁶⁴.
+    var seed: UInt64 { UInt64(bitPattern: seedValue) }
     @Option(name: .customLong("max_steps"), help: "Stop after this many steps (resumable).")
     var maxSteps: Int?
     @Option(name: .customLong("prompt_dropout"), help: "sft: probability of training on the empty prompt (learns the unconditional branch CFG needs).")
@@ -176,7 +178,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--distill_target \(distillTarget) is not one of auto, image, latents")
         }
         if let studentSteps, TrainingSample.parseStepChoices(studentSteps) == nil {
-            throw ValidationError("--student_steps \(studentSteps): give a positive integer or a set such as 1,2,4,8")
+            throw ValidationError("--student_steps \(studentSteps): give a step count in 1...\(Sampler.maxSteps) or a set such as 1,2,4,8")
         }
         guard (trainableModels == nil) != (loraBaseModel == nil) else {
             throw ValidationError("choose exactly one of --lora_base_model (LoRA) and --trainable_models (full fine-tuning)")
@@ -198,6 +200,20 @@ struct TrainCommand: ParsableCommand {
         for (flag, value) in [("--dataset_repeat", datasetRepeat), ("--num_epochs", numEpochs), ("--gradient_accumulation_steps", gradientAccumulationSteps), ("--lora_rank", loraRank)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
         }
+        try InputChecks.requireFinite([("--learning_rate", learningRate), ("--weight_decay", weightDecay), ("--max_grad_norm", maxGradNorm),
+                                       ("--prompt_dropout", promptDropout), ("--lora_alpha", loraAlpha), ("--teacher_cfg_scale", teacherCfgScale)])
+        guard learningRate > 0 else { throw ValidationError("--learning_rate must be positive, got \(learningRate)") }
+        guard weightDecay >= 0 else { throw ValidationError("--weight_decay must be at least 0, got \(weightDecay)") }
+        if let maxGradNorm, maxGradNorm <= 0 { throw ValidationError("--max_grad_norm must be positive, got \(maxGradNorm)") }
+        guard (0...1).contains(promptDropout) else { throw ValidationError("--prompt_dropout must be in 0...1, got \(promptDropout)") }
+        if let loraAlpha, loraAlpha <= 0 { throw ValidationError("--lora_alpha must be positive, got \(loraAlpha)") }
+        try InputChecks.require("--save_steps", saveSteps, in: 1...Int.max)
+        try InputChecks.require("--max_steps", maxSteps, in: 1...Int.max)
+        try InputChecks.require("--warmup_steps", warmupSteps, in: 0...Int.max)
+        try InputChecks.require("--max_pixels", maxPixels, in: 1...Int.max)
+        try InputChecks.requireSteps("--teacher_steps", teacherSteps)
+        try InputChecks.requireSides(height: height, width: width)
+        if let height, let width { try InputChecks.requireMemory(height: height, width: width) }
     }
 
     /// DiffSynth loads a tokenizer from anywhere; the adapters read the model folder's own. A path
@@ -214,8 +230,15 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// Paths checked before any work (not in `validate`, which parsing alone runs).
+    private func checkFiles() throws {
+        if let datasetMetadataPath { try InputChecks.requireReadableFile(datasetMetadataPath, flag: "--dataset_metadata_path") }
+        try InputChecks.requireOutputFolder(outputPath, flag: "--output_path")
+    }
+
     func run() throws {
         try DiffSynthCommand.report {
+            try checkFiles()
             let group = try processGroup()
             do {
                 try train(group: group)
@@ -295,6 +318,8 @@ struct TrainCommand: ParsableCommand {
                 progress?.update(p.step, String(format: "loss %.6f", p.loss))
             case .checkpoint(let url):
                 say("saved \(url.path)")
+            case .note(let text):
+                say(text)
             }
         }
         if let mpi = group as? MPIProcessGroup, group.size > 1, !losses.isEmpty {
