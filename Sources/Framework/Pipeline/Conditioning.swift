@@ -16,6 +16,23 @@ public struct Conditioning: Sendable {
         }
         return tensor
     }
+
+    /// Several conditionings as one batch: every tensor concatenated along axis 0. The rows must
+    /// have the same keys and shapes (families whose encodings vary in length batch their own way,
+    /// e.g. with a padding mask).
+    public static func batch(_ rows: [Conditioning]) throws -> Conditioning {
+        guard let first = rows.first else { return Conditioning([:]) }
+        guard rows.count > 1 else { return first }
+        var tensors: [String: Tensor] = [:]
+        for (name, tensor) in first.tensors {
+            let parts = rows.compactMap { $0.tensors[name] }
+            guard parts.count == rows.count, parts.allSatisfy({ Array($0.shape.dropFirst()) == Array(tensor.shape.dropFirst()) }) else {
+                throw PipelineError.unbatchable(name: name, shapes: rows.map { $0.tensors[name]?.shape ?? [] })
+            }
+            tensors[name] = Tensor.concat(parts, axis: 0)
+        }
+        return Conditioning(tensors)
+    }
 }
 
 /// The positive prompt's conditioning and, for classifier-free guidance, the negative one.

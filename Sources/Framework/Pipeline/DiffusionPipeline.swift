@@ -21,6 +21,14 @@ public protocol DiffusionPipeline: AnyObject {
     /// encodes "" (DiffSynth-Studio's `negative_prompt=""`).
     func negativeConditioning(prompt: String?, positive: Conditioning) throws -> Conditioning
 
+    /// Encodes several prompts as one batch, as the family's pipeline does for a list of prompts
+    /// (padding and masks included). Default: each prompt encoded, concatenated (``Conditioning/batch(_:)``).
+    func encode(prompts: [String]) throws -> Conditioning
+
+    /// The negative conditioning of a batch (`prompts[i]` nil: none given for row i). Default:
+    /// each row's ``negativeConditioning(prompt:positive:)``, concatenated.
+    func negativeConditioning(prompts: [String?], positive: Conditioning) throws -> Conditioning
+
     /// One denoiser evaluation: the raw prediction for `latents` (already scaled by the
     /// scheduler's `scaleModelInput`) at `timestep`, conditioned on one prompt.
     func predict(latents: Tensor, timestep: Float, conditioning: Conditioning) -> Tensor
@@ -77,6 +85,14 @@ extension DiffusionPipeline {
         try encode(prompt: prompt ?? "")
     }
 
+    public func encode(prompts: [String]) throws -> Conditioning {
+        try Conditioning.batch(prompts.map { try encode(prompt: $0) })
+    }
+
+    public func negativeConditioning(prompts: [String?], positive: Conditioning) throws -> Conditioning {
+        try Conditioning.batch(prompts.map { try negativeConditioning(prompt: $0, positive: positive) })
+    }
+
     /// The module `--trainable_models NAME` / `--lora_base_model NAME` means: the denoiser for
     /// DiffSynth's `dit`/`unet` (and `transformer`, `denoiser`), otherwise the component of that name.
     public func trainableModule(named name: String) throws -> any Module {
@@ -130,6 +146,28 @@ extension DiffusionPipeline {
         }
     }
 
+    /// ``encode(prompt:negativePrompt:guidanceScale:)`` for a batch: one conditioning of `prompts.count` rows.
+    public func encode(prompts: [String], negativePrompts: [String?], guidanceScale: Float) throws -> PromptPair {
+        precondition(prompts.count == negativePrompts.count, "one negative prompt (or nil) per prompt")
+        if prompts.count == 1 { return try encode(prompt: prompts[0], negativePrompt: negativePrompts[0], guidanceScale: guidanceScale) }
+        let positive = try encode(prompts: prompts)
+        guard descriptor.guidance.guides(guidanceScale) else { return PromptPair(positive: positive) }
+        return PromptPair(positive: positive, negative: try negativeConditioning(prompts: negativePrompts, positive: positive))
+    }
+
+    /// The seeded initial noise of a batch as diffusers draws it for `pipe(prompts, generator=
+    /// torch.Generator("cpu").manual_seed(seed))`: one `[N, C, h, w]` tensor from one generator
+    /// (so image 2 is not image 1 of seed + 1), with the generator positioned after the draw.
+    public func seededNoise(height: Int, width: Int, seed: UInt64, batch: Int) throws -> (noise: Tensor, generator: TorchGenerator) {
+        var shape = try latentShape(height: height, width: width)
+        shape[0] = batch
+        var generator = TorchGenerator(seed: seed)
+        switch descriptor.noisePrecision {
+        case .float32: return (Tensor.randn(shape, generator: &generator), generator)
+        case .bfloat16: return (Tensor.randnRoundedToBFloat16(shape, generator: &generator), generator)
+        }
+    }
+
     /// Encodes a prompt and, when the family's ``GuidanceRule`` guides at `guidanceScale`, the
     /// negative conditioning (`negativePrompt` nil: none given, see
     /// ``negativeConditioning(prompt:positive:)``).
@@ -147,9 +185,13 @@ public enum PipelineError: Error, CustomStringConvertible {
     case unknownComponent(String, known: [String])
     /// NaN or ±∞ came out of a network; `what` names it (and the step).
     case nonFinite(what: String)
+    /// Batch rows whose encodings differ in shape, for a family without its own batching.
+    case unbatchable(name: String, shapes: [[Int]])
 
     public var description: String {
         switch self {
+        case .unbatchable(let name, let shapes):
+            return "the prompts cannot form one batch: their '\(name)' shapes differ (\(shapes)); use --batch_size 1"
         case .nonFinite(let what):
             return "\(what) is not finite (NaN or infinity): check the weights, any LoRA and the guidance scale; nothing was written"
         case .invalidResolution(let h, let w, let m):

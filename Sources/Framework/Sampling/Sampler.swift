@@ -69,6 +69,25 @@ public enum Sampler {
         return schedule.initialNoiseScale == 1 ? noise : noise * schedule.initialNoiseScale
     }
 
+    /// A batch of prompts end to end without gradients, as the family's diffusers pipeline runs
+    /// `pipe(prompts, negative_prompt=…, generator=manual_seed(seed))`: the prompts encoded as one
+    /// batch, the noise drawn as one tensor from one generator (``DiffusionPipeline/seededNoise(height:width:seed:batch:)``),
+    /// every step one denoiser call on all rows (two with guidance). Returns latents `[N, C, h, w]`.
+    public static func generateBatch(
+        pipeline: any DiffusionPipeline, prompts: [String], negativePrompts: [String?], height: Int, width: Int,
+        seed: UInt64, steps: Int, guidanceScale: Float, onStep: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
+        try withNoGrad {
+            let pair = try pipeline.encode(prompts: prompts, negativePrompts: negativePrompts, guidanceScale: guidanceScale)
+            let drawn = try pipeline.seededNoise(height: height, width: width, seed: seed, batch: prompts.count)
+            var generator = drawn.generator
+            let schedule = pipeline.scheduler.schedule(steps: steps, context: pipeline.scheduleContext(height: height, width: width))
+            let start = startingLatents(noise: drawn.noise, schedule: schedule, scheduler: pipeline.scheduler)
+            return try sample(pipeline: pipeline, latents: start, prompts: pair, schedule: schedule, guidanceScale: guidanceScale,
+                              generator: &generator, onStep: onStep)
+        }
+    }
+
     /// Text-to-image (or img2img with `initImage` latents) end to end without gradients:
     /// encode the prompts, draw the seeded noise, sample, and return the final latents.
     public static func generate(

@@ -45,6 +45,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("lora_alpha"), help: .hidden)
     var loraAlpha: String?
 
+    @Option(name: .customLong("batch_size"),
+            help: "Prompts sampled together, as diffusers' pipe([p1, p2, ...], generator=manual_seed(seed)): one noise tensor for the batch (image 2 is not image 1 of seed + 1).")
+    var batchSize: Int = 1
+
     @Option(name: .customLong("output"), help: "Output image (.png or .jpg); with several prompts, -N is appended before the extension.")
     var output: String = "image.png"
 
@@ -54,6 +58,7 @@ struct GenerateCommand: ParsableCommand {
         }
         try InputChecks.requireFinite([("--cfg_scale", cfgScale), ("--lora_scale", loraScale)])
         try InputChecks.requireSteps("--num_inference_steps", steps)
+        try InputChecks.require("--batch_size", batchSize, in: 1...256)
         try InputChecks.requireSides(height: height, width: width)
         if let height, let width { try InputChecks.requireMemory(height: height, width: width) }
     }
@@ -75,17 +80,23 @@ struct GenerateCommand: ParsableCommand {
             let d = pipeline.descriptor
             let (h, w) = model.resolution(height: height, width: width, of: pipeline)
             try pipeline.validate(height: h, width: w)
-            try InputChecks.requireMemory(height: h, width: w)
+            try InputChecks.requireMemory(height: h, width: w, images: min(batchSize, prompts.count))
             let settings = SamplingSettings(steps: steps ?? d.teacher.steps, guidanceScale: cfgScale ?? d.teacher.guidanceScale)
-            for (index, prompt) in prompts.enumerated() {
-                let progress = Progress("image \(index + 1)/\(prompts.count)", total: settings.steps)
-                let latents = try Sampler.generate(pipeline: pipeline, prompt: prompt, negativePrompt: negativePrompt, height: h, width: w,
-                                                   seed: UInt64(bitPattern: seed &+ Int64(index)), steps: settings.steps,
-                                                   guidanceScale: settings.guidanceScale) { progress.update($0.step + 1) }
-                let image = try RGBImage(tensor: try pipeline.decodeImage(latents: latents))
-                let url = outputURL(index: index)
-                try image.write(to: url, format: ImageFormat(path: url.path))
-                print(url.path)
+            // Batches of --batch_size prompts: the one starting at image i draws from seed + i (with
+            // batch size 1, image i uses seed + i, DiffSynth's per-row convention).
+            for first in stride(from: 0, to: prompts.count, by: batchSize) {
+                let batch = Array(prompts[first..<min(first + batchSize, prompts.count)])
+                let label = batch.count == 1 ? "image \(first + 1)/\(prompts.count)" : "images \(first + 1)-\(first + batch.count)/\(prompts.count)"
+                let progress = Progress(label, total: settings.steps)
+                let latents = try Sampler.generateBatch(pipeline: pipeline, prompts: batch, negativePrompts: batch.map { _ in negativePrompt },
+                                                        height: h, width: w, seed: UInt64(bitPattern: seed &+ Int64(first)), steps: settings.steps,
+                                                        guidanceScale: settings.guidanceScale) { progress.update($0.step + 1) }
+                let images = try pipeline.decodeImage(latents: latents)
+                for row in 0..<batch.count {
+                    let url = outputURL(index: first + row)
+                    try RGBImage(tensor: images.slice(axis: 0, row..<(row + 1))).write(to: url, format: ImageFormat(path: url.path))
+                    print(url.path)
+                }
             }
         }
     }

@@ -40,13 +40,14 @@ enum InputChecks {
     /// before anything is allocated. The estimate is the VAE decoder's full-resolution activations
     /// (128 channels for both built-in families' decoders, three tensors alive at a time), which
     /// dominate at every size.
-    static func requireMemory(height: Int, width: Int, flags: String = "--height/--width") throws {
-        let pixels = Double(height) * Double(width)
+    static func requireMemory(height: Int, width: Int, images: Int = 1, flags: String = "--height/--width") throws {
+        let pixels = Double(height) * Double(width) * Double(images)
         let bytes = pixels * 4 * 128 * 3
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard bytes <= available * 0.8 else {
-            throw ValidationError(String(format: "%@ %dx%d: decoding the image needs about %.0f GB of memory; this machine has %.0f GB",
-                                         flags, height, width, bytes / 1e9, available / 1e9))
+            throw ValidationError(String(format: "%@ %dx%d: decoding %@ needs about %.0f GB of memory; this machine has %.0f GB",
+                                         flags, height, width, images == 1 ? "the image" : "a batch of \(images) images",
+                                         bytes / 1e9, available / 1e9))
         }
     }
 

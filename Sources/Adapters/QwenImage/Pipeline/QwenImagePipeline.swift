@@ -73,6 +73,18 @@ public final class QwenImagePipeline: DiffusionPipeline {
         return Conditioning(["prompt_embeds": embeddings, "prompt_embeds_mask": mask])
     }
 
+    /// A batch of prompts as diffusers' `encode_prompt(prompt=[…])`: right-padded to the longest
+    /// with zeros and a `prompt_embeds_mask` `[B, L]` that the joint attention applies.
+    public func encode(prompts: [String]) throws -> Conditioning {
+        let (embeddings, mask) = try promptEncoder.encode(prompts)
+        return Conditioning(["prompt_embeds": embeddings, "prompt_embeds_mask": mask])
+    }
+
+    /// The negative prompts of a batch, encoded together ("" where none was given, as DiffSynth).
+    public func negativeConditioning(prompts: [String?], positive: Conditioning) throws -> Conditioning {
+        try encode(prompts: prompts.map { $0 ?? "" })
+    }
+
     /// The velocity for latents `[B, 16, h, w]` at `timestep` (the scheduler's 0…1000 convention;
     /// the transformer receives `timestep / 1000`, as the pipeline divides before calling it).
     public func predict(latents: Tensor, timestep: Float, conditioning: Conditioning) -> Tensor {
