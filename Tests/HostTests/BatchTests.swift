@@ -55,4 +55,43 @@ struct BatchTests {
         let single = try generate(family, call, prompts: [Self.reference.prompts[1]], batch: 1, seed: family.seed + 1, name: "single")
         #expect(Self.maxDifference(single[0], images[1]) > 1)
     }
+
+    @Test("dataset --batch_size keeps each row's seed: the same images (1 level) and latents as one row at a time")
+    func datasetRows() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let prompts = work.appendingPathComponent("prompts.txt")
+        try "a red ring\na small blue square on a large green field\nthree yellow dots\n".write(to: prompts, atomically: true, encoding: .utf8)
+        func dataset(_ name: String, batch: Int) throws -> URL {
+            let output = work.appendingPathComponent(name)
+            try DatasetCommand.parse(["--tiny", "qwen-image", "--prompts", prompts.path, "--output_path", output.path, "--height", "32",
+                                      "--width", "32", "--teacher_steps", "4", "--teacher_cfg_scale", "3", "--batch_size", "\(batch)"]).run()
+            return output
+        }
+        let single = try dataset("single", batch: 1), batched = try dataset("batched", batch: 2)
+        #expect(try String(contentsOf: single.appendingPathComponent("metadata.csv"), encoding: .utf8)
+                == String(contentsOf: batched.appendingPathComponent("metadata.csv"), encoding: .utf8))
+        for row in 0..<3 {
+            let a = try RGBImage(contentsOf: single.appendingPathComponent(String(format: "images/%06d.png", row)))
+            let b = try RGBImage(contentsOf: batched.appendingPathComponent(String(format: "images/%06d.png", row)))
+            #expect(Self.maxDifference(a, b) <= 1, "row \(row)")
+            let la = try TeacherLatentsFile.read(single.appendingPathComponent(String(format: "latents/%06d.safetensors", row))).latents
+            let lb = try TeacherLatentsFile.read(batched.appendingPathComponent(String(format: "latents/%06d.safetensors", row))).latents
+            #expect(la.shape == lb.shape && la.mseLoss(lb).item() < 1e-8, "row \(row)")
+        }
+        // An ancestral scheduler's step noise would come from one generator for the batch: refused.
+        let turbo = work.appendingPathComponent("turbo")
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("sdxl-guidance-tiny"), to: turbo)
+        let scheduler = turbo.appendingPathComponent("scheduler/scheduler_config.json")
+        try FileManager.default.removeItem(at: scheduler)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("sdxl-guidance-tiny-reference/turbo_scheduler.json"), to: scheduler)
+        do {
+            try DatasetCommand.parse(["--model", turbo.path, "--prompts", prompts.path, "--output_path", work.appendingPathComponent("x").path,
+                                      "--height", "40", "--width", "56", "--teacher_steps", "2", "--batch_size", "2"]).run()
+            Issue.record("an ancestral scheduler was batched")
+        } catch {
+            #expect(DatasetCommand.message(for: error).contains("must come from each row's own seed"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("x/metadata.csv").path))
+    }
 }

@@ -77,12 +77,23 @@ public enum Sampler {
         pipeline: any DiffusionPipeline, prompts: [String], negativePrompts: [String?], height: Int, width: Int,
         seed: UInt64, steps: Int, guidanceScale: Float, onStep: ((SamplingProgress) -> Void)? = nil
     ) throws -> Tensor {
+        let drawn = try pipeline.seededNoise(height: height, width: width, seed: seed, batch: prompts.count)
+        var generator = drawn.generator
+        return try generateBatch(pipeline: pipeline, prompts: prompts, negativePrompts: negativePrompts, height: height, width: width,
+                                 noise: drawn.noise, generator: &generator, steps: steps, guidanceScale: guidanceScale, onStep: onStep)
+    }
+
+    /// The same from given unit noise `[N, C, h, w]` — e.g. each row's own seeded draw, so that a
+    /// batch reproduces N single runs (DiffSynth's per-row seeds) while the denoiser sees all rows
+    /// at once. Step noise of ancestral schedulers comes from `generator`, for the whole batch.
+    public static func generateBatch(
+        pipeline: any DiffusionPipeline, prompts: [String], negativePrompts: [String?], height: Int, width: Int,
+        noise: Tensor, generator: inout TorchGenerator, steps: Int, guidanceScale: Float, onStep: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         try withNoGrad {
             let pair = try pipeline.encode(prompts: prompts, negativePrompts: negativePrompts, guidanceScale: guidanceScale)
-            let drawn = try pipeline.seededNoise(height: height, width: width, seed: seed, batch: prompts.count)
-            var generator = drawn.generator
             let schedule = pipeline.scheduler.schedule(steps: steps, context: pipeline.scheduleContext(height: height, width: width))
-            let start = startingLatents(noise: drawn.noise, schedule: schedule, scheduler: pipeline.scheduler)
+            let start = startingLatents(noise: noise, schedule: schedule, scheduler: pipeline.scheduler)
             return try sample(pipeline: pipeline, latents: start, prompts: pair, schedule: schedule, guidanceScale: guidanceScale,
                               generator: &generator, onStep: onStep)
         }

@@ -51,6 +51,10 @@ struct DatasetCommand: ParsableCommand {
     @Option(name: .customLong("seeds_per_prompt"), help: "Images per prompt, with consecutive seeds.")
     var seedsPerPrompt: Int = 1
 
+    @Option(name: .customLong("batch_size"),
+            help: "Rows sampled together: the denoiser runs on the batch, each row keeping its own seed's noise (so the seed column still regenerates it).")
+    var batchSize: Int = 1
+
     @Option(name: .customLong("image_format"),
             help: "png (lossless: the image target is the teacher's exact output) or jpg (DiffSynth-Studio's datasets: PIL's save, quality 75).")
     var imageFormat: String = "png"
@@ -65,6 +69,7 @@ struct DatasetCommand: ParsableCommand {
             guard (1...100).contains(imageQuality) else { throw ValidationError("--image_quality must be in 1...100, got \(imageQuality)") }
         }
         guard seedsPerPrompt >= 1 else { throw ValidationError("--seeds_per_prompt must be at least 1") }
+        try InputChecks.require("--batch_size", batchSize, in: 1...256)
         try InputChecks.requireFinite([("--teacher_cfg_scale", teacherCfgScale), ("--cfg_scale", studentCfgScale)])
         try InputChecks.requireSteps("--teacher_steps", teacherSteps)
         if let studentSteps {
@@ -95,7 +100,7 @@ struct DatasetCommand: ParsableCommand {
             let d = teacher.descriptor
             let (h, w) = model.resolution(height: height, width: width, of: teacher)
             try teacher.validate(height: h, width: w)
-            try InputChecks.requireMemory(height: h, width: w)
+            try InputChecks.requireMemory(height: h, width: w, images: batchSize)
             let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
             let student: String
             if let studentSteps {
@@ -106,27 +111,44 @@ struct DatasetCommand: ParsableCommand {
             } else { student = "\(d.student.steps)" }
             let plan = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: seedsPerPrompt,
                                            negativePrompt: negativePrompt)
+            if batchSize > 1 && teacher.scheduler.needsStepNoise {
+                throw ValidationError("--batch_size \(batchSize): this scheduler adds noise at every step, which must come from each row's own seed; use --batch_size 1")
+            }
             let folder = URL(fileURLWithPath: outputPath)
             let metadata = try DatasetMetadataWriter(folder: folder, includeNegativePrompt: plan.contains { $0.negativePrompt != nil })
             if !metadata.includesLatents {
                 note("\(folder.appendingPathComponent("metadata.csv").path) has no 'latents' column: continuing it without teacher latents")
             }
             let progress = Progress("teacher images", total: plan.count)
-            for (index, item) in plan.enumerated() {
-                let name = String(format: "images/%06d.%@", index, imageFormat)
-                if metadata.contains(image: name) { progress.update(index + 1); continue }
-                let latents = try Sampler.generate(pipeline: teacher, prompt: item.prompt, negativePrompt: item.negativePrompt,
-                                                   height: h, width: w, seed: UInt64(bitPattern: item.seed),
-                                                   steps: settings.steps, guidanceScale: settings.guidanceScale)
-                let image = try RGBImage(tensor: try teacher.decodeImage(latents: latents))
-                try image.write(to: folder.appendingPathComponent(name), format: format)
-                let latentsName = String(format: "latents/%06d.safetensors", index)
-                if metadata.includesLatents {
-                    try TeacherLatentsFile.write(latents, family: d.family, to: folder.appendingPathComponent(latentsName))
+            let pending = plan.indices.filter { !metadata.contains(image: String(format: "images/%06d.%@", $0, imageFormat)) }
+            var done = plan.count - pending.count
+            progress.update(done)
+            // Rows in batches of --batch_size, each keeping its own seed's noise (the `seed` column
+            // must regenerate it for Direct Distillation), the denoiser run on the whole batch.
+            for first in stride(from: 0, to: pending.count, by: batchSize) {
+                let rows = Array(pending[first..<min(first + batchSize, pending.count)])
+                var noise: [Tensor] = []
+                for index in rows { noise.append(try teacher.seededNoise(height: h, width: w, seed: UInt64(bitPattern: plan[index].seed)).noise) }
+                var generator = TorchGenerator(seed: UInt64(bitPattern: plan[rows[0]].seed))
+                let latents = try Sampler.generateBatch(pipeline: teacher, prompts: rows.map { plan[$0].prompt },
+                                                        negativePrompts: rows.map { plan[$0].negativePrompt }, height: h, width: w,
+                                                        noise: Tensor.concat(noise, axis: 0), generator: &generator,
+                                                        steps: settings.steps, guidanceScale: settings.guidanceScale)
+                let images = try teacher.decodeImage(latents: latents)
+                for (row, index) in rows.enumerated() {
+                    let item = plan[index]
+                    let name = String(format: "images/%06d.%@", index, imageFormat)
+                    try RGBImage(tensor: images.slice(axis: 0, row..<(row + 1))).write(to: folder.appendingPathComponent(name), format: format)
+                    let latentsName = String(format: "latents/%06d.safetensors", index)
+                    if metadata.includesLatents {
+                        try TeacherLatentsFile.write(latents.slice(axis: 0, row..<(row + 1)), family: d.family,
+                                                     to: folder.appendingPathComponent(latentsName))
+                    }
+                    try metadata.append(image: name, latents: latentsName, prompt: item.prompt, negativePrompt: item.negativePrompt ?? "",
+                                        seed: item.seed, steps: student, cfgScale: studentCfgScale)
+                    done += 1
+                    progress.update(done)
                 }
-                try metadata.append(image: name, latents: latentsName, prompt: item.prompt, negativePrompt: item.negativePrompt ?? "",
-                                    seed: item.seed, steps: student, cfgScale: studentCfgScale)
-                progress.update(index + 1)
             }
             print(folder.appendingPathComponent("metadata.csv").path)
         }
