@@ -40,11 +40,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/Framework/CBLAS"),
         .systemLibrary(name: "CJPEG", path: "Sources/Framework/CJPEG"),
+        .systemLibrary(name: "CZlib", path: "Sources/Framework/CZlib"),
         .target(
             name: "DiffSynth",
-            dependencies: ["CBLAS", "CJPEG"],
+            dependencies: ["CBLAS", "CJPEG", "CZlib"],
             path: "Sources/Framework",
-            exclude: ["CBLAS", "CJPEG"],
+            exclude: ["CBLAS", "CJPEG", "CZlib"],
             swiftSettings: vectorSettings
         ),
         .target(name: "DiffSynthConformance", dependencies: ["DiffSynth"], path: "Sources/Conformance"),

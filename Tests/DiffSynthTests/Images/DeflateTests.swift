@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import DiffSynth
 
-@Suite("Deflate and inflate")
+@Suite("Deflate and inflate (the system zlib)")
 struct DeflateTests {
     static func samples() -> [(String, [UInt8])] {
         var random = TestRandom(99)
@@ -51,8 +51,8 @@ struct DeflateTests {
             guard case .checksumMismatch = error else { Issue.record("expected a checksum error, got \(error)"); return }
         }
         #expect(throws: InflateError.self) { try Inflater.zlibDecompress([0x78, 0x9D] + compressed.dropFirst(2)) }
-        // Block type 3 does not exist.
-        #expect(throws: InflateError.corrupt("invalid block type 3")) { try Inflater.zlibDecompress([0x78, 0x9C, 0x07, 0, 0, 0, 0]) }
+        // Block type 3 does not exist (zlib's message).
+        #expect(throws: InflateError.corrupt("invalid block type")) { try Inflater.zlibDecompress([0x78, 0x9C, 0x07, 0, 0, 0, 0]) }
     }
 
     @Test("CRC-32 and Adler-32 match known values")
@@ -64,16 +64,5 @@ struct DeflateTests {
         // Reference values from Python's zlib.crc32 / zlib.adler32.
         #expect(CRC32.checksum(long) == 0x68C6_CEC4)
         #expect(long.withUnsafeBytes { Adler32.update(1, $0) } == 0x149A_302C)
-    }
-
-    @Test("length-limited Huffman codes stay within the limit and stay complete")
-    func huffmanLimit() {
-        // Fibonacci frequencies force depths far beyond 7 without a limit.
-        var frequencies = [1, 1]
-        while frequencies.count < 19 { frequencies.append(frequencies[frequencies.count - 1] + frequencies[frequencies.count - 2]) }
-        let lengths = HuffmanCodeBuilder.lengths(for: frequencies, maxLength: 7)
-        #expect(lengths.allSatisfy { $0 >= 1 && $0 <= 7 })
-        let kraft = lengths.reduce(0.0) { $0 + pow(2.0, -Double($1)) }
-        #expect(kraft == 1.0)
     }
 }
