@@ -4,7 +4,7 @@
 #   make test    the test suite, in release mode (numeric Swift is 10–50× slower in debug)
 #   make install PREFIX=/usr/local, make uninstall   the command, its embedded model, completions, man page
 
-SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev zlib1g-dev libffi-dev
+SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev libpng-dev zlib1g-dev libffi-dev
 # Only the tests need MPI (the binary opens it at run time, when mpirun started it).
 TEST_PACKAGES := openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

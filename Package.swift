@@ -41,11 +41,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/Framework/CBLAS"),
         .systemLibrary(name: "CJPEG", path: "Sources/Framework/CJPEG"),
         .systemLibrary(name: "CZlib", path: "Sources/Framework/CZlib"),
+        .systemLibrary(name: "CPNG", path: "Sources/Framework/CPNG"),
         .target(
             name: "DiffSynth",
-            dependencies: ["CBLAS", "CJPEG", "CZlib"],
+            dependencies: ["CBLAS", "CJPEG", "CZlib", "CPNG"],
             path: "Sources/Framework",
-            exclude: ["CBLAS", "CJPEG", "CZlib"],
+            exclude: ["CBLAS", "CJPEG", "CZlib", "CPNG"],
             swiftSettings: vectorSettings
         ),
         .target(name: "DiffSynthConformance", dependencies: ["DiffSynth"], path: "Sources/Conformance"),

@@ -1,4 +1,5 @@
-/// Decodes PNG files to ``RGBImage`` in pure Swift.
+/// Decodes PNG files to ``RGBImage``: chunk structure, filters and PIL's conversion here, the
+/// zlib stream through the system zlib.
 ///
 /// Supports every colour type and bit depth of the PNG specification, all five filter types
 /// and Adam7 interlacing; the result equals PIL's `convert("RGB")` (see ``PNGPixelConverter``).

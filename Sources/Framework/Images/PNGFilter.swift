@@ -1,4 +1,4 @@
-/// PNG row filters (PNG spec §9): reconstruction for the decoder, and the encoder's choice.
+/// PNG row filters (PNG spec §9): reconstruction for the decoder (libpng filters what we write).
 enum PNGFilter {
     /// Reverses filter `type` on `row` in place. `prior` is the previous reconstructed row of
     /// the same (sub-)image, or zeros for its first row; `stride` is ``PNGHeader/filterStride``.
@@ -85,38 +85,5 @@ enum PNGFilter {
         let pa = abs(ib - ic), pb = abs(ia - ic), pc = abs(ia + ib - 2 * ic)
         if pa <= pb && pa <= pc { return a }
         return pb <= pc ? b : c
-    }
-
-    /// Filters `row` with the type that minimises the sum of absolute values of the output bytes
-    /// taken as signed (libpng's heuristic), writing the type byte then the filtered bytes to
-    /// `out` (count + 1 bytes). `scratch` must hold 5 * count bytes.
-    static func filterAdaptively(row: UnsafePointer<UInt8>, prior: UnsafePointer<UInt8>, count: Int, stride bpp: Int,
-                                 scratch: UnsafeMutablePointer<UInt8>, out: UnsafeMutablePointer<UInt8>) {
-        let head = min(bpp, count)
-        // One tight loop per filter type; the first `bpp` bytes have no left neighbour (a = c = 0).
-        let none = scratch, sub = scratch + count, up = scratch + 2 * count
-        let average = scratch + 3 * count, paethOut = scratch + 4 * count
-        for i in 0..<count { none[i] = row[i] }
-        for i in 0..<head { sub[i] = row[i] }
-        for i in head..<count { sub[i] = row[i] &- row[i - bpp] }
-        for i in 0..<count { up[i] = row[i] &- prior[i] }
-        for i in 0..<head { average[i] = row[i] &- (prior[i] >> 1) }
-        for i in head..<count { average[i] = row[i] &- UInt8(truncatingIfNeeded: (Int(row[i - bpp]) + Int(prior[i])) >> 1) }
-        for i in 0..<head { paethOut[i] = row[i] &- prior[i] }
-        for i in head..<count { paethOut[i] = row[i] &- paeth(row[i - bpp], prior[i], prior[i - bpp]) }
-
-        var bestType = 0
-        var bestCost = Int.max
-        for type in 0..<5 {
-            let candidate = scratch + type * count
-            var cost = 0
-            for i in 0..<count { cost &+= abs(Int(Int8(bitPattern: candidate[i]))) }
-            if cost < bestCost {
-                bestCost = cost
-                bestType = type
-            }
-        }
-        out[0] = UInt8(bestType)
-        (out + 1).update(from: scratch + bestType * count, count: count)
     }
 }
