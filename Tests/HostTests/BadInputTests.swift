@@ -121,7 +121,7 @@ struct BadInputTests {
     }
 
     @Test("config values out of range name the file and key, before a model is built", arguments: [
-        ("num_layers", "-1"), ("num_attention_heads", "1000000000"), ("attention_head_dim", "-8"),
+        ("num_layers", "-1"), ("num_layers", "1000000000"), ("num_attention_heads", "1000000000"), ("attention_head_dim", "-8"),
     ])
     func configValues(_ key: String, _ value: String) throws {
         defer { try? FileManager.default.removeItem(at: work) }
@@ -138,6 +138,40 @@ struct BadInputTests {
                                "--num_inference_steps", "1", "--output", path("x.png")]) ?? "(ran)"
         #expect(message.contains("\(config.path): key '\(key)': \(value) is out of range"), "\(message)")
         #expect(!FileManager.default.fileExists(atPath: path("x.png")))
+    }
+
+    @Test("a dataset row asking for 10^8 student steps is refused before training, naming the row and column")
+    func hugeRowSteps() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        _ = try prepare()
+        try Data().write(to: work.appendingPathComponent("0.png"))
+        try "image,prompt,seed,rand_device,num_inference_steps,cfg_scale\n0.png,a ring,1,cpu,100000000,1\n"
+            .write(toFile: path("metadata.csv"), atomically: true, encoding: .utf8)
+        let message = failure(["train", "--tiny", "qwen-image", "--dataset_base_path", work.path, "--dataset_metadata_path", path("metadata.csv"),
+                               "--data_file_keys", "image", "--extra_inputs", "seed,rand_device,num_inference_steps,cfg_scale",
+                               "--lora_base_model", "dit", "--task", "direct_distill", "--output_path", path("out")]) ?? "(ran)"
+        #expect(message.contains("line 2") && message.contains("num_inference_steps") && message.contains("1...1000"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: path("out/loss.csv")))
+    }
+
+    @Test("a model folder whose weights cannot fit in memory is refused with the estimate, before loading")
+    func hugeModel() throws {
+        defer { try? FileManager.default.removeItem(at: work) }
+        _ = try prepare()
+        let model = work.appendingPathComponent("model")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/qwen-image-tiny"), to: model)
+        // A sparse file with a valid header for 2^36 float32 values (256 GB): no disk is used.
+        let header = Array("{\"huge\":{\"dtype\":\"F32\",\"shape\":[262144,262144],\"data_offsets\":[0,274877906944]}}".utf8)
+        var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+        let url = model.appendingPathComponent("vae/diffusion_pytorch_model.safetensors")
+        try Data(bytes).write(to: url)
+        bytes = []
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: UInt64(8 + header.count) + 274_877_906_944)
+        try handle.close()
+        let message = failure(["generate", "--model", model.path, "--prompt", "x", "--height", "32", "--width", "32", "--output", path("x.png")]) ?? "(ran)"
+        #expect(message.contains("its weights take about 275 GB in Float32 once loaded"), "\(message)")
     }
 
     @Test("a LoRA rank that cannot fit in memory is refused with the estimate")

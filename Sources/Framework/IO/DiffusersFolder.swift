@@ -44,6 +44,16 @@ public struct DiffusersFolder: Sendable {
         try ShardedSafetensors(url: try folder(component), variant: variant)
     }
 
+    /// The memory the folder's weights take once loaded, widened to Float32 as the engine keeps
+    /// them: the parameters counted from the safetensors headers (no tensor is read). Components
+    /// without weights (tokenizer, scheduler) count nothing.
+    public func float32Bytes(variant: String? = nil) -> Double {
+        components.keys.reduce(0.0) { total, name in
+            guard let weights = try? self.weights(name, variant: variant) else { return total }
+            return total + weights.names.reduce(0.0) { $0 + Double((weights.shape(of: $1) ?? []).reduce(1, *)) * 4 }
+        }
+    }
+
     /// `component/config.json` (or `scheduler_config.json`) decoded.
     public func configuration<T: Decodable>(_ component: String, as type: T.Type, file: String = "config.json") throws -> T {
         let url = try folder(component).appendingPathComponent(file)

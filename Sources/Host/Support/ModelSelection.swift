@@ -105,6 +105,15 @@ struct ModelOptions: ParsableArguments {
             let repository = modelIdWithOriginPaths.flatMap { $0.split(separator: ":").first.map(String.init) }
             throw ModelFolderError.notFound(path: folder.path, repository: repository)
         }
+        // Refuse a model this machine cannot hold before any of it is allocated (a 20-billion-
+        // parameter Qwen-Image is 82 GB in Float32).
+        if let weights = try? DiffusersFolder(folder) {
+            let bytes = weights.float32Bytes(variant: variant), available = Double(ProcessInfo.processInfo.physicalMemory)
+            guard bytes <= available * 0.8 else {
+                throw ValidationError(String(format: "%@: its weights take about %.0f GB in Float32 once loaded; this machine has %.0f GB",
+                                             folder.path, bytes / 1e9, available / 1e9))
+            }
+        }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
         return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
     }
