@@ -138,12 +138,7 @@ extension DiffusionPipeline {
     /// after the draw: ancestral schedulers take their per-step noise from the same stream, as
     /// diffusers pipelines do with the user's generator.
     public func seededNoise(height: Int, width: Int, seed: UInt64) throws -> (noise: Tensor, generator: TorchGenerator) {
-        let shape = try latentShape(height: height, width: width)
-        var generator = TorchGenerator(seed: seed)
-        switch descriptor.noisePrecision {
-        case .float32: return (Tensor.randn(shape, generator: &generator), generator)
-        case .bfloat16: return (Tensor.randnRoundedToBFloat16(shape, generator: &generator), generator)
-        }
+        try seededNoise(height: height, width: width, seed: seed, batch: 1)
     }
 
     /// ``encode(prompt:negativePrompt:guidanceScale:)`` for a batch: one conditioning of `prompts.count` rows.
@@ -193,7 +188,7 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .unbatchable(let name, let shapes):
             return "the prompts cannot form one batch: their '\(name)' shapes differ (\(shapes)); use --batch_size 1"
         case .nonFinite(let what):
-            return "\(what) is not finite (NaN or infinity): check the weights, any LoRA and the guidance scale; nothing was written"
+            return "\(what) is not finite (NaN or infinity): check the weights, any LoRA and the guidance scale"
         case .invalidResolution(let h, let w, let m):
             func near(_ x: Int) -> String {
                 let lo = max(m, x / m * m), hi = lo < x ? lo + m : lo

@@ -16,7 +16,8 @@ struct GenerateCommand: ParsableCommand {
             help: "Negative prompt for classifier-free guidance. Without it the family's default: \"\" encoded (Qwen-Image, as DiffSynth), zero embeddings (SDXL with force_zeros_for_empty_prompt, as diffusers).")
     var negativePrompt: String?
 
-    @Option(name: .customLong("seed"), help: "Seed of the initial noise (torch.manual_seed semantics); image i uses seed + i.")
+    @Option(name: .customLong("seed"),
+            help: "Seed of the initial noise (torch.manual_seed semantics, negative seeds wrap); image i uses seed + i, or with --batch_size the batch starting at image i does.")
     var seed: Int64 = 0
 
     @Option(name: .customLong("rand_device"), help: "Where the noise is drawn; only cpu is reproducible here.")
