@@ -34,10 +34,6 @@ struct BatchTests {
         }
     }
 
-    static func maxDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
-        guard a.width == b.width, a.height == b.height else { return 256 }
-        return zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-    }
 
     @Test("a batch of two prompts of different lengths gives diffusers' two images (1 grey level)",
           arguments: [("qwen-image", "nocfg"), ("qwen-image", "cfg"), ("sdxl", "cfg")])
@@ -47,13 +43,13 @@ struct BatchTests {
         let images = try generate(family, call, prompts: Self.reference.prompts, batch: 2, seed: family.seed, name: "batch")
         for (i, image) in images.enumerated() {
             let expected = try RGBImage(contentsOf: Self.fixtures.appendingPathComponent("batches/\(familyName)/\(callName)-\(i).png"))
-            let difference = Self.maxDifference(image, expected)
+            let difference = image.maxDifference(to: expected)
             print("\(familyName) \(callName) image \(i): max difference \(difference) levels")
             #expect(difference <= 1, "\(familyName) \(callName) image \(i): \(difference) levels from diffusers")
         }
         // The convention differs from one image per seed: the batch's second image is not seed + 1's.
         let single = try generate(family, call, prompts: [Self.reference.prompts[1]], batch: 1, seed: family.seed + 1, name: "single")
-        #expect(Self.maxDifference(single[0], images[1]) > 1)
+        #expect(single[0].maxDifference(to: images[1]) > 1)
     }
 
     @Test("dataset --batch_size keeps each row's seed: the same images (1 level) and latents as one row at a time")
@@ -74,7 +70,7 @@ struct BatchTests {
         for row in 0..<3 {
             let a = try RGBImage(contentsOf: single.appendingPathComponent(String(format: "images/%06d.png", row)))
             let b = try RGBImage(contentsOf: batched.appendingPathComponent(String(format: "images/%06d.png", row)))
-            #expect(Self.maxDifference(a, b) <= 1, "row \(row)")
+            #expect(a.maxDifference(to: b) <= 1, "row \(row)")
             let la = try TeacherLatentsFile.read(single.appendingPathComponent(String(format: "latents/%06d.safetensors", row))).latents
             let lb = try TeacherLatentsFile.read(batched.appendingPathComponent(String(format: "latents/%06d.safetensors", row))).latents
             #expect(la.shape == lb.shape && la.mseLoss(lb).item() < 1e-8, "row \(row)")

@@ -48,11 +48,6 @@ struct GuidanceRuleTests {
         return try RGBImage(contentsOf: output)
     }
 
-    /// Largest per-channel difference in grey levels.
-    static func maxDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
-        guard a.width == b.width, a.height == b.height else { return 256 }
-        return zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-    }
 
     /// diffusers rounds to the nearest level, we truncate as DiffSynth does: 1 level apart at most.
     @Test("generate matches diffusers for guidance 0, 1 and 0.5 (no CFG), and for no, empty and real negative prompts")
@@ -64,7 +59,7 @@ struct GuidanceRuleTests {
             let model = call.scheduler == "turbo" ? turbo : Self.folder
             let image = try generate(model, steps: call.steps, cfg: call.guidance_scale, negative: call.negative_prompt, seed: call.seed, name: call.name)
             let expected = try RGBImage(contentsOf: Self.referenceFolder.appendingPathComponent("\(call.name).png"))
-            let difference = Self.maxDifference(image, expected)
+            let difference = image.maxDifference(to: expected)
             print("\(call.name): max difference \(difference) levels")
             #expect(difference <= 1, "\(call.name): \(difference) levels from diffusers")
             ours[call.name] = image
@@ -85,7 +80,7 @@ struct GuidanceRuleTests {
         let empty = try generate(model, steps: 3, cfg: 3.5, negative: "", seed: 5, name: "empty")
         #expect(none.pixels == empty.pixels)
         let expected = try RGBImage(contentsOf: Self.referenceFolder.appendingPathComponent("base_empty.png"))
-        #expect(Self.maxDifference(none, expected) <= 1)
+        #expect(none.maxDifference(to: expected) <= 1)
     }
 
     @Test("dataset's teacher follows the same rules: no --negative_prompt at CFG 3.5 is diffusers' zero-negative image")
@@ -98,7 +93,7 @@ struct GuidanceRuleTests {
                                   "--height", "40", "--width", "56", "--teacher_steps", "3", "--teacher_cfg_scale", "3.5"]).run()
         let image = try RGBImage(contentsOf: work.appendingPathComponent("data/images/000000.png"))
         let expected = try RGBImage(contentsOf: Self.referenceFolder.appendingPathComponent("base_none.png"))
-        #expect(Self.maxDifference(image, expected) <= 1)
+        #expect(image.maxDifference(to: expected) <= 1)
     }
 
     @Test("the rules as stated: SDXL guides only above 1, Qwen-Image (DiffSynth) at any scale but 1")

@@ -39,10 +39,6 @@ struct LoRAInteropTests {
         return try RGBImage(contentsOf: output)
     }
 
-    static func maxDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
-        guard a.width == b.width, a.height == b.height else { return 256 }
-        return zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-    }
 
     @Test("a diffusers-saved LoRA (alpha in the header metadata) gives diffusers' image", arguments: ["sdxl", "qwen-image"])
     func fromDiffusers(_ family: String) throws {
@@ -50,12 +46,12 @@ struct LoRAInteropTests {
         let (reference, folder) = try Self.reference(family)
         let expected = try RGBImage(contentsOf: folder.appendingPathComponent("lora.png"))
         let base = try generate(family, lora: nil)
-        #expect(Self.maxDifference(base, try RGBImage(contentsOf: folder.appendingPathComponent("base.png"))) <= 1)
+        #expect(base.maxDifference(to: try RGBImage(contentsOf: folder.appendingPathComponent("base.png"))) <= 1)
         let ours = try generate(family, lora: folder.appendingPathComponent("diffusers.safetensors"))
-        let difference = Self.maxDifference(ours, expected)
-        print("\(family): diffusers LoRA, max difference \(difference) levels; LoRA effect \(Self.maxDifference(ours, base)) levels")
+        let difference = ours.maxDifference(to: expected)
+        print("\(family): diffusers LoRA, max difference \(difference) levels; LoRA effect \(ours.maxDifference(to: base)) levels")
         #expect(difference <= 1, "\(family): \(difference) levels from diffusers")
-        #expect(Self.maxDifference(ours, base) >= reference.effect_levels / 2, "\(family): the LoRA barely acts")
+        #expect(ours.maxDifference(to: base) >= reference.effect_levels / 2, "\(family): the LoRA barely acts")
     }
 
     @Test("convert-lora writes the files diffusers and DiffSynth-Studio were checked with, and they give the same image",
@@ -86,7 +82,7 @@ struct LoRAInteropTests {
             #expect(prefixed == (family == "sdxl" || format == "peft" ? reference.layers : 0), "\(family) \(format)")
             #expect(!a.names.contains { !$0.contains("lora") && family == "sdxl" }, "diffusers' SDXL loader refuses non-LoRA keys")
             let image = try generate(family, lora: committed)
-            #expect(Self.maxDifference(image, expected) <= 1, "\(family) \(format): \(Self.maxDifference(image, expected)) levels")
+            #expect(image.maxDifference(to: expected) <= 1, "\(family) \(format): \(image.maxDifference(to: expected)) levels")
         }
     }
 
