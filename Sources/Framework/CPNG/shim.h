@@ -1,3 +1,3 @@
-// libpng (Debian: libpng-dev): the PNG writer (its "simplified" API, which handles libpng's
-// errors itself, so no setjmp/longjmp reaches Swift).
+// libpng (Debian: libpng-dev): PNG reading (full API, errors ended on a worker thread, see
+// LibPNGReader) and writing (the "simplified" API, which handles its errors itself).
 #include <png.h>

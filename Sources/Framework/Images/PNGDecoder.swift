@@ -1,5 +1,6 @@
-/// Decodes PNG files to ``RGBImage``: chunk structure, filters and PIL's conversion here, the
-/// zlib stream through the system zlib.
+/// Decodes PNG files to ``RGBImage``: the image data through libpng (inflate, filters, Adam7),
+/// with the file's structure validated here first and PIL's `convert("RGB")` applied to the
+/// samples libpng returns (``PNGPixelConverter``).
 ///
 /// Supports every colour type and bit depth of the PNG specification, all five filter types
 /// and Adam7 interlacing; the result equals PIL's `convert("RGB")` (see ``PNGPixelConverter``).
@@ -89,16 +90,16 @@ enum PNGDecoder {
         guard header.colorType != 3 || paletteEntries > 0 else {
             throw ImageError.corruptData(file: file, detail: "palette image without a PLTE chunk")
         }
+        // The image data's exact length and filter bytes are checked here, so that a fault is
+        // named precisely (libpng would only say "not enough image data"); libpng then decodes.
         let expected = header.rawDataCount
-        return try imageData.withUnsafeBytes { compressed in
+        try imageData.withUnsafeBytes { compressed in
             do {
-                return try Inflater.withZlibDecompressed(compressed, limit: expected) { raw in
+                try Inflater.withZlibDecompressed(compressed, limit: expected) { raw in
                     guard raw.count == expected else {
                         throw ImageError.wrongDataLength(file: file, expected: expected, actual: raw.count)
                     }
-                    return try palette.withUnsafeBufferPointer { paletteBuffer in
-                        try reconstruct(raw, header: header, palette: paletteBuffer.baseAddress!, file: file)
-                    }
+                    try checkFilterTypes(raw, header: header, file: file)
                 }
             } catch let error as InflateError {
                 switch error {
@@ -113,33 +114,32 @@ enum PNGDecoder {
                 }
             }
         }
-    }
-
-    /// Unfilters each (sub-)image in place and converts it into the RGB output.
-    private static func reconstruct(_ raw: UnsafeMutableBufferPointer<UInt8>, header: PNGHeader,
-                                    palette: UnsafePointer<UInt8>, file: String) throws -> RGBImage {
-        let converter = PNGPixelConverter(header: header, palette: palette)
-        let stride = header.filterStride
-        let zeros = [UInt8](repeating: 0, count: header.rowBytes(header.width))
-        return try zeros.withUnsafeBufferPointer { zeroRow in
-            try RGBImage(width: header.width, height: header.height) { out in
-                var offset = 0
-                for pass in header.passes {
-                    let rowBytes = header.rowBytes(pass.width)
-                    var prior = zeroRow.baseAddress!
-                    for r in 0..<pass.height {
-                        let filterType = raw[offset]
-                        let row = raw.baseAddress! + offset + 1
-                        guard PNGFilter.unfilter(type: filterType, row: row, prior: prior, count: rowBytes, stride: stride) else {
-                            throw ImageError.corruptData(file: file, detail: "row \(r) has invalid filter type \(filterType)")
-                        }
-                        let y = pass.y + r * pass.dy
-                        converter.convert(row: row, pixels: pass.width,
-                                          out: out.baseAddress! + (y * header.width + pass.x) * 3, step: 3 * pass.dx)
-                        prior = UnsafePointer(row)
-                        offset += rowBytes + 1
+        let rows = try LibPNGReader.rows(bytes, header: header, file: file)
+        return try palette.withUnsafeBufferPointer { paletteBuffer in
+            let converter = PNGPixelConverter(header: header, palette: paletteBuffer.baseAddress!)
+            let rowBytes = header.rowBytes(header.width)
+            return try rows.withUnsafeBufferPointer { raw in
+                try RGBImage(width: header.width, height: header.height) { out in
+                    for y in 0..<header.height {
+                        converter.convert(row: raw.baseAddress! + y * rowBytes, pixels: header.width,
+                                          out: out.baseAddress! + y * header.width * 3, step: 3)
                     }
                 }
+            }
+        }
+    }
+
+    /// Every row of every (sub-)image must start with a filter type 0...4.
+    private static func checkFilterTypes(_ raw: UnsafeMutableBufferPointer<UInt8>, header: PNGHeader, file: String) throws {
+        var offset = 0
+        for pass in header.passes {
+            let rowBytes = header.rowBytes(pass.width)
+            for r in 0..<pass.height {
+                let filterType = raw[offset]
+                guard filterType <= 4 else {
+                    throw ImageError.corruptData(file: file, detail: "row \(r) has invalid filter type \(filterType)")
+                }
+                offset += rowBytes + 1
             }
         }
     }
