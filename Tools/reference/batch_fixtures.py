@@ -21,7 +21,7 @@ PROMPTS = ["a red square", "a small blue circle on a large green field, painted 
 torch.set_num_threads(2)
 
 RUNS = {
-    "qwen-image": dict(cls=QwenImagePipeline, folder="Tests/Fixtures/qwen-image-tiny", height=32, width=48, steps=3, seed=11,
+    "qwen-image": dict(cls=QwenImagePipeline, folder="Tests/Fixtures/qwen-image-b-tiny", height=32, width=48, steps=3, seed=11,
                        calls={"nocfg": dict(true_cfg_scale=1.0), "cfg": dict(true_cfg_scale=4.0, negative_prompt="blurry, dark")},
                        cfg={"nocfg": 1.0, "cfg": 4.0}),
     "sdxl": dict(cls=StableDiffusionXLPipeline, folder="Tests/Fixtures/sdxl-guidance-tiny", height=40, width=56, steps=3, seed=11,

@@ -4,7 +4,7 @@
 Usage (from the repository root, after `swift build -c release --product diffsynth`):
     python3 Tools/reference/lora_interop_fixtures.py .build/release/diffsynth PATH/TO/DiffSynth-Studio
 
-For each family (SDXL on `Tests/Fixtures/sdxl-guidance-tiny`, Qwen-Image on `Tests/Fixtures/qwen-image-tiny`):
+For each family (SDXL on `Tests/Fixtures/sdxl-guidance-tiny`, Qwen-Image on `Tests/Fixtures/qwen-image-b-tiny`):
 1. diffusers → ours: peft injects a rank-4 LoRA with `lora_alpha` 8 (scale 2) and an `alpha_pattern`
    (`to_k`: alpha 2, scale 0.5) into the denoiser, with seeded random A and B (big enough to move
    the image by many levels), and the pipeline's
@@ -49,7 +49,7 @@ FAMILIES = {
                  targets=["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2"],
                  call=dict(prompt="a watercolour fox in tall grass", height=40, width=56, num_inference_steps=3, guidance_scale=3.5),
                  seed=5, lora_std=0.25),
-    "qwen-image": dict(folder="Tests/Fixtures/qwen-image-tiny", cls=QwenImagePipeline, denoiser="transformer",
+    "qwen-image": dict(folder="Tests/Fixtures/qwen-image-b-tiny", cls=QwenImagePipeline, denoiser="transformer",
                        targets=["to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj", "to_out.0", "to_add_out",
                                 "img_mlp.net.2", "img_mod.1", "txt_mlp.net.2", "txt_mod.1"],
                        call=dict(prompt="a red square on a blue background", height=32, width=48, num_inference_steps=3,
