@@ -34,7 +34,10 @@ TESTING := -c release -Xswiftc -enable-testing --scratch-path .build-testing
 test: test-deps
 	swift build $(TESTING) --product diffsynth
 	swift test $(TESTING)
-	swift build -c release --package-path plugins/ExampleAdapter
+	@# SwiftPM caches the file list of a path dependency (the framework, ../..): after files are
+	@# added or removed there, an incremental plugin build fails; it is then rebuilt from scratch.
+	swift build -c release --package-path plugins/ExampleAdapter \
+		|| { rm -rf plugins/ExampleAdapter/.build && swift build -c release --package-path plugins/ExampleAdapter; }
 	.build-testing/release/diffsynth conformance --plugin $(PLUGIN)
 	Tools/install/test-install.sh
 
