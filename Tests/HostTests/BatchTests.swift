@@ -76,11 +76,7 @@ struct BatchTests {
             #expect(la.shape == lb.shape && la.mseLoss(lb).item() < 1e-8, "row \(row)")
         }
         // An ancestral scheduler's step noise would come from one generator for the batch: refused.
-        let turbo = work.appendingPathComponent("turbo")
-        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("sdxl-guidance-tiny"), to: turbo)
-        let scheduler = turbo.appendingPathComponent("scheduler/scheduler_config.json")
-        try FileManager.default.removeItem(at: scheduler)
-        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("sdxl-guidance-tiny-reference/turbo_scheduler.json"), to: scheduler)
+        let turbo = try SDXLGuidanceFixture.copy(to: work.appendingPathComponent("turbo"), turbo: true)
         do {
             try DatasetCommand.parse(["--model", turbo.path, "--prompts", prompts.path, "--output_path", work.appendingPathComponent("x").path,
                                       "--height", "40", "--width", "56", "--teacher_steps", "2", "--batch_size", "2"]).run()

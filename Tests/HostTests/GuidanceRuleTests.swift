@@ -14,30 +14,15 @@ struct GuidanceRuleTests {
     }
     struct Reference: Decodable { let prompt: String; let height: Int; let width: Int; let calls: [Call] }
 
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-    static let folder = fixtures.appendingPathComponent("sdxl-guidance-tiny")
-    static let referenceFolder = fixtures.appendingPathComponent("sdxl-guidance-tiny-reference")
+    static let folder = SDXLGuidanceFixture.folder
+    static let referenceFolder = SDXLGuidanceFixture.referenceFolder
     static let reference = try! JSONDecoder().decode(Reference.self, from: Data(contentsOf: referenceFolder.appendingPathComponent("reference.json")))
 
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("guidance-\(UUID().uuidString)")
 
     /// A copy of the fixture folder with sdxl-turbo's scheduler, or with `force_zeros_for_empty_prompt` off.
     func variant(turbo: Bool = false, forceZeros: Bool = true) throws -> URL {
-        let copy = work.appendingPathComponent("model-\(turbo)-\(forceZeros)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.folder, to: copy)
-        let indexURL = copy.appendingPathComponent("model_index.json")
-        var index = try JSONSerialization.jsonObject(with: Data(contentsOf: indexURL)) as! [String: Any]
-        if turbo {
-            index["scheduler"] = ["diffusers", "EulerAncestralDiscreteScheduler"]
-            let scheduler = copy.appendingPathComponent("scheduler/scheduler_config.json")
-            try FileManager.default.removeItem(at: scheduler)
-            try FileManager.default.copyItem(at: Self.referenceFolder.appendingPathComponent("turbo_scheduler.json"), to: scheduler)
-        }
-        index["force_zeros_for_empty_prompt"] = forceZeros
-        try JSONSerialization.data(withJSONObject: index).write(to: indexURL)
-        return copy
+        try SDXLGuidanceFixture.copy(to: work.appendingPathComponent("model-\(turbo)-\(forceZeros)"), turbo: turbo, forceZeros: forceZeros)
     }
 
     func generate(_ model: URL, steps: Int, cfg: Float, negative: String?, seed: Int, name: String) throws -> RGBImage {

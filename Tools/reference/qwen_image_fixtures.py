@@ -122,37 +122,40 @@ def perturb_(module, generator):
             p.copy_(p.to(torch.bfloat16).to(torch.float32))
 
 
-def build_models(tokenizer):
+def build_models(tokenizer, transformer_config=None, vae_config=None, text_config=None, init_seed=0, perturb_seed=1234):
+    """The tiny pipeline's models; the `*_config` dicts override single keys of this folder's
+    configuration (`qwen_image_b_fixtures.py` builds its second configuration that way)."""
     from diffusers import AutoencoderKLQwenImage, FlowMatchEulerDiscreteScheduler, QwenImageTransformer2DModel
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    torch.manual_seed(0)
-    transformer = QwenImageTransformer2DModel(
+    torch.manual_seed(init_seed)
+    transformer = QwenImageTransformer2DModel(**dict(dict(
         patch_size=2, in_channels=64, out_channels=16, num_layers=2, attention_head_dim=16, num_attention_heads=2,
         joint_attention_dim=32, guidance_embeds=False, axes_dims_rope=(4, 6, 6),
-    )
-    vae = AutoencoderKLQwenImage(
+    ), **(transformer_config or {})))
+    vae = AutoencoderKLQwenImage(**dict(dict(
         base_dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
         temperal_downsample=[False, True, True], dropout=0.0,
-    )
+    ), **(vae_config or {})))
     special = {t: tokenizer.convert_tokens_to_ids(t) for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]}
     config = Qwen2_5_VLConfig(
-        text_config=dict(
+        text_config=dict(dict(
             hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
             rms_norm_eps=1e-6, rope_theta=1e6, vocab_size=len(tokenizer), max_position_embeddings=4096,
             hidden_act="silu", rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
             bos_token_id=special["<|endoftext|>"], eos_token_id=special["<|im_end|>"],
             pad_token_id=special["<|endoftext|>"],
-        ),
+        ), **(text_config or {})),
         vision_config=dict(
-            depth=1, hidden_size=16, intermediate_size=16, num_heads=2, out_hidden_size=32, fullatt_block_indexes=[0],
+            depth=1, hidden_size=16, intermediate_size=16, num_heads=2,
+            out_hidden_size=(text_config or {}).get("hidden_size", 32), fullatt_block_indexes=[0],
             patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
         ),
         tie_word_embeddings=False,
     )
     text_encoder = Qwen2_5_VLForConditionalGeneration(config)
     scheduler = FlowMatchEulerDiscreteScheduler(**SCHEDULER_CONFIG)
-    generator = torch.Generator().manual_seed(1234)
+    generator = torch.Generator().manual_seed(perturb_seed)
     for m in (transformer, vae, text_encoder):
         m.float().eval()
         perturb_(m, generator)

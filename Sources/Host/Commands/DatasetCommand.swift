@@ -102,13 +102,9 @@ struct DatasetCommand: ParsableCommand {
             try teacher.validate(height: h, width: w)
             try InputChecks.requireMemory(height: h, width: w, images: batchSize)
             let settings = SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale)
-            let student: String
-            if let studentSteps {
-                guard let choices = TrainingSample.parseStepChoices(studentSteps) else {
-                    throw ValidationError("--num_inference_steps \(studentSteps): give a positive integer or a set such as 1,2,4,8")
-                }
-                student = choices.map(String.init).joined(separator: ",")
-            } else { student = "\(d.student.steps)" }
+            // `validate` has checked the set; written normalised (duplicates dropped).
+            let student = studentSteps.flatMap(TrainingSample.parseStepChoices).map { $0.map(String.init).joined(separator: ",") }
+                ?? "\(d.student.steps)"
             let plan = try PromptList.load(URL(fileURLWithPath: prompts), firstSeed: seed, seedsPerPrompt: seedsPerPrompt,
                                            negativePrompt: negativePrompt)
             if batchSize > 1 && teacher.scheduler.needsStepNoise {
