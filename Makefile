@@ -1,6 +1,7 @@
 # DiffSynth for Swift — the two commands README promises, plus their shared setup.
 #   make demo    the main job: Direct Distillation end to end on the embedded default model (out/demo/)
 #   make bench   the engine benchmark
+#   make bench-compare   the engine against PyTorch on the same CPU (needs torch, diffusers, transformers, peft)
 #   make test    the test suite, in release mode (numeric Swift is 10–50× slower in debug)
 #   make install PREFIX=/usr/local, make uninstall   the command, its embedded model, completions, man page
 
@@ -9,7 +10,7 @@ SYSTEM_PACKAGES := libopenblas-dev libjpeg-dev libpng-dev zlib1g-dev libffi-dev
 TEST_PACKAGES := openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps install-packages test test-install bench demo install uninstall
+.PHONY: deps test-deps install-packages test test-install bench bench-compare demo install uninstall
 
 # Installs the system libraries the build links against, only when one is missing.
 deps:
@@ -62,6 +63,13 @@ test-install:
 
 bench: deps
 	swift run -c release diffsynth-bench
+
+# Direct Distillation steps and sampling, ours (the release binary) against PyTorch + diffusers on
+# the same folders, inputs and threads; CASES=a,b and ROUNDS=N narrow or lengthen it. Local only.
+ROUNDS := 2
+bench-compare: deps
+	swift build -c release --product diffsynth
+	python3 Benchmarks/Compare/bench_compare.py --rounds $(ROUNDS) $(if $(CASES),--cases $(CASES))
 
 
 # Direct Distillation end to end on the embedded default (Models/qwen-image-shapes, a small
