@@ -42,11 +42,12 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/Framework/CJPEG"),
         .systemLibrary(name: "CZlib", path: "Sources/Framework/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/Framework/CPNG"),
+        .systemLibrary(name: "CSpin", path: "Sources/Framework/CSpin"),
         .target(
             name: "DiffSynth",
-            dependencies: ["CBLAS", "CJPEG", "CZlib", "CPNG"],
+            dependencies: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSpin"],
             path: "Sources/Framework",
-            exclude: ["CBLAS", "CJPEG", "CZlib", "CPNG"],
+            exclude: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSpin"],
             swiftSettings: vectorSettings
         ),
         .target(name: "DiffSynthConformance", dependencies: ["DiffSynth"], path: "Sources/Conformance"),

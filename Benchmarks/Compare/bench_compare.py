@@ -29,7 +29,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -240,19 +239,32 @@ def write_dataset(case, folder, prompt):
 # Running one side
 # ----------------------------------------------------------------------------------------------
 
-def run_process(command, env=None, stdout_lines=None):
+# Linux carries a process's peak RSS across exec, so a child forked from this (large) process would
+# report at least this process's peak: a small launcher forks the command and reports its
+# wait4 peak alone.
+LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_process(command, env=None):
     """Runs `command`; returns (stdout lines with arrival times, peak RSS in MB, wall seconds)."""
+    rss_file = os.path.join(WORK, "rss.txt")
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+    process = subprocess.Popen([sys.executable, "-c", LAUNCHER, rss_file] + command, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
     lines = []
     for line in process.stdout:
         lines.append((time.perf_counter(), line.rstrip("\n")))
     stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    if process.wait() != 0:
         raise RuntimeError(f"{command[0]} failed ({process.returncode}):\n" + stderr[-3000:])
-    return lines, usage.ru_maxrss / 1024, time.perf_counter() - start
+    return lines, int(open(rss_file).read()) / 1024, time.perf_counter() - start
 
 
 def ours(case, folder, prompt, scratch):

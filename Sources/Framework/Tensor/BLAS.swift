@@ -6,6 +6,11 @@ import Glibc
 
 /// Matrix multiplication through OpenBLAS `cblas_sgemm`, row-major.
 ///
+/// OpenBLAS runs single-threaded: ``gemm`` splits large products across the engine's own pool
+/// (``Parallel``), one OpenBLAS call per core on its own block of rows or columns. OpenBLAS's
+/// thread pool would spin (`sched_yield`) between calls on the very cores the element-wise
+/// kernels need next — a fifth of a 2-core training step went there.
+///
 /// OpenBLAS is opened at first use rather than linked, for one reason: its run-time CPU
 /// detection (Debian builds it with DYNAMIC_ARCH) predates recent Xeons and falls back to the
 /// ancient Prescott kernel on them — 6× slower than the AVX-512 kernel on this project's CI
@@ -17,6 +22,7 @@ public enum BLAS {
         CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint, Float,
         UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint, Float, UnsafeMutablePointer<Float>?, blasint) -> Void
     private typealias StringGetter = @convention(c) () -> UnsafeMutablePointer<CChar>?
+    private typealias SetThreads = @convention(c) (Int32) -> Void
 
     private struct Library {
         let sgemm: Sgemm
@@ -30,15 +36,15 @@ public enum BLAS {
         if getenv("OPENBLAS_CORETYPE") == nil, let core = preferredCoreType() {
             setenv("OPENBLAS_CORETYPE", core, 0)
         }
-        // One thread budget for both pools: OpenBLAS follows DIFFSYNTH_NUM_THREADS unless told otherwise.
-        if getenv("OPENBLAS_NUM_THREADS") == nil, let threads = getenv("DIFFSYNTH_NUM_THREADS") {
-            setenv("OPENBLAS_NUM_THREADS", threads, 0)
-        }
+        // One thread pool: OpenBLAS starts no workers of its own (DIFFSYNTH_NUM_THREADS is the knob).
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
         let names = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
         guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_GLOBAL) }).first else {
             fatalError("OpenBLAS not found (tried \(names.joined(separator: ", "))): install it, e.g. `apt-get install libopenblas-dev`")
         }
         guard let symbol = dlsym(handle, "cblas_sgemm") else { fatalError("OpenBLAS library has no cblas_sgemm") }
+        // In case the library was already loaded (and initialised) by someone else.
+        if let set = dlsym(handle, "openblas_set_num_threads") { unsafeBitCast(set, to: SetThreads.self)(1) }
         func string(_ name: String) -> String {
             guard let s = dlsym(handle, name), let c = unsafeBitCast(s, to: StringGetter.self)() else { return "unknown" }
             return String(cString: c).trimmingCharacters(in: .whitespaces)
@@ -79,12 +85,42 @@ public enum BLAS {
             }
             return
         }
-        library.sgemm(CblasRowMajor,
-                      transposeA ? CblasTrans : CblasNoTrans,
-                      transposeB ? CblasTrans : CblasNoTrans,
-                      blasint(m), blasint(n), blasint(k), alpha,
-                      a, blasint(lda ?? (transposeA ? m : k)),
-                      b, blasint(ldb ?? (transposeB ? k : n)),
-                      beta, c, blasint(ldc ?? n))
+        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
+        let parts = Swift.min(Parallel.coreCount, m * n * k / minimumMultiplyAddsPerPart)
+        guard parts > 1, !Parallel.isInsideParallelRegion else {
+            sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // Blocks of whole 16-row / 16-column panels (the kernels' register tiles), split along
+        // the longer side of C, so each call keeps the packing of the shared operand cheap.
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        if m >= n {
+            let block = (m + parts - 1) / parts
+            let rows = (block + 15) / 16 * 16
+            Parallel.forEachPart((m + rows - 1) / rows) { part in
+                let start = part * rows, count = Swift.min(rows, m - start)
+                sgemm(transposeA, transposeB, count, n, k, alpha, a + (transposeA ? start : start * lda), lda, b, ldb,
+                      beta, c + start * ldc, ldc)
+            }
+        } else {
+            let block = (n + parts - 1) / parts
+            let columns = (block + 15) / 16 * 16
+            Parallel.forEachPart((n + columns - 1) / columns) { part in
+                let start = part * columns, count = Swift.min(columns, n - start)
+                sgemm(transposeA, transposeB, m, count, k, alpha, a, lda, b + (transposeB ? start * ldb : start), ldb,
+                      beta, c + start, ldc)
+            }
+        }
+    }
+
+    /// Products smaller than this (m·n·k) run on one core: waking another costs more.
+    static let minimumMultiplyAddsPerPart = 1 << 19
+
+    @inline(__always)
+    private static func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                              _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        library.sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 }

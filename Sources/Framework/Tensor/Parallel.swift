@@ -1,7 +1,12 @@
-import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Splitting large element-wise work across the machine's cores.
+/// Splitting work across the machine's cores, on the engine's one pool of worker threads
+/// (``WorkerPool``), shared by element-wise kernels, attention heads and matrix multiplications
+/// (OpenBLAS runs single-threaded inside them: see ``BLAS``). One pool matters on small machines:
+/// with two — OpenBLAS's spinning workers and ours — they fight for the same cores.
 public enum Parallel {
     /// Cores this process uses: `DIFFSYNTH_NUM_THREADS` when set (e.g. 1 per rank when several
     /// MPI ranks share a machine), otherwise every core available to it.
@@ -13,24 +18,49 @@ public enum Parallel {
     /// Below this many elements a single core is faster than waking the others.
     public static let minimumElementsPerTask = 1 << 15
 
+    /// Whether the calling thread is already running one part of a parallel loop: work it starts
+    /// then runs on it alone (nested splitting would only add hand-offs: the cores are busy).
+    public static var isInsideParallelRegion: Bool { pthread_getspecific(regionKey) != nil }
+
+    /// ``coreCount`` − 1 workers: the calling thread takes a part of every loop itself.
+    private static let pool = WorkerPool(workers: coreCount - 1)
+
+    private static let regionKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Calls `body(part)` for every part in `0..<parts`, on up to ``coreCount`` cores; parts run
+    /// inline, one after another, when there is one part or the caller is already a part of a
+    /// parallel loop.
+    @inline(__always)
+    public static func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 || coreCount == 1 || isInsideParallelRegion {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        pool.run(parts: parts) { part in
+            let outer = pthread_getspecific(regionKey)
+            pthread_setspecific(regionKey, UnsafeMutableRawPointer(bitPattern: 1))
+            body(part)
+            pthread_setspecific(regionKey, outer)
+        }
+    }
+
     /// Calls `body` on contiguous sub-ranges of `0..<count` that together cover it, on several
     /// cores when `count × costPerElement` is large enough to pay for the hand-off.
     @inline(__always)
     public static func forEachRange(_ count: Int, costPerElement: Int = 1, _ body: (Range<Int>) -> Void) {
         let work = count &* max(costPerElement, 1)
         let tasks = min(coreCount, max(1, work / minimumElementsPerTask))
-        if tasks <= 1 || count < 2 {
+        if tasks <= 1 || count < 2 || isInsideParallelRegion {
             body(0..<count)
             return
         }
         let chunks = min(tasks, count)
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                body(start..<end)
-            }
+        forEachPart(chunks) { chunk in
+            body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
         }
     }
 }

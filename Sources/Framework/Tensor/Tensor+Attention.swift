@@ -1,9 +1,11 @@
 import Foundation
 
 // Scaled dot-product attention, computed one (batch, head, query chunk) at a time so that no
-// more than one chunk of scores is ever materialised, forward or backward. The backward pass
-// recomputes the probabilities from the saved log-sum-exp (the FlashAttention recipe) instead
-// of storing them.
+// more than one chunk of scores per core is ever materialised, forward or backward. The backward
+// pass recomputes the probabilities from the saved log-sum-exp (the FlashAttention recipe)
+// instead of storing them. With at least as many heads as cores, each core takes whole heads
+// (its GEMMs and softmax rows back to back, no hand-off between them); otherwise the cores split
+// each head's GEMMs and rows.
 
 extension Tensor {
     /// `softmax(q kᵀ · scale + mask) v`, PyTorch `F.scaled_dot_product_attention`.
@@ -86,15 +88,23 @@ struct AttentionGeometry {
         }
     }
 
+    /// Runs `body(first..<end)` over head items split into one contiguous group per core when
+    /// there are enough items; otherwise one group, whose GEMMs and row loops use the cores.
+    func forEachItemGroup(_ items: Int, _ body: (Range<Int>) -> Void) {
+        let groups = items >= Parallel.coreCount && !Parallel.isInsideParallelRegion ? Parallel.coreCount : 1
+        Parallel.forEachPart(groups) { g in body((items * g / groups)..<(items * (g + 1) / groups)) }
+    }
+
     func forward(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ mask: Tensor?) -> (Tensor, TensorStorage) {
         let out = TensorStorage(uninitializedCount: batch * heads * queryLength * valueDim)
         let lse = TensorStorage(uninitializedCount: batch * heads * queryLength)
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
-        defer { buffer.deallocate() }
-        nonisolated(unsafe) let s = buffer
         let lk = keyLength
-        for b in 0..<batch {
-            for h in 0..<heads {
+        forEachItemGroup(batch * heads) { items in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
+            defer { buffer.deallocate() }
+            nonisolated(unsafe) let s = buffer
+            for item in items {
+                let b = item / heads, h = item % heads
                 let o = offsets(b, h)
                 for start in stride(from: 0, to: queryLength, by: chunk) {
                     let rows = Swift.min(chunk, queryLength - start)
@@ -128,52 +138,57 @@ struct AttentionGeometry {
     func backward(_ g: Tensor, _ q: Tensor, _ k: Tensor, _ v: Tensor, _ mask: Tensor?, _ out: Tensor, _ lse: TensorStorage,
                   needs: [Bool]) -> (query: Tensor?, key: Tensor?, value: Tensor?) {
         let dq = Tensor.zeros(q.shape), dk = Tensor.zeros(k.shape), dv = Tensor.zeros(v.shape)
-        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
-        let gradScores = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
-        let rowDot = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
-        defer { probabilities.deallocate(); gradScores.deallocate(); rowDot.deallocate() }
-        nonisolated(unsafe) let p = probabilities
-        nonisolated(unsafe) let ds = gradScores
-        nonisolated(unsafe) let dot = rowDot
-        let lk = keyLength, dvDim = valueDim
-        for b in 0..<batch {
-            for h in 0..<heads {
-                let o = offsets(b, h)
-                for start in stride(from: 0, to: queryLength, by: chunk) {
-                    let rows = Swift.min(chunk, queryLength - start)
-                    scores(q.storage.pointer + o.q, k.storage.pointer + o.k, mask, b: b, h: h, start: start, rows: rows, into: probabilities)
-                    nonisolated(unsafe) let lsePointer = UnsafePointer(lse.pointer + o.row + start)
-                    nonisolated(unsafe) let gradOut = UnsafePointer(g.storage.pointer + o.o + start * valueDim)
-                    nonisolated(unsafe) let output = UnsafePointer(out.storage.pointer + o.o + start * valueDim)
-                    Parallel.forEachRange(rows, costPerElement: 2 * lk) { range in
-                        for i in range {
-                            let row = p + i * lk, l = lsePointer[i]
-                            if l == -.infinity { row.update(repeating: 0, count: lk) } else {
-                                for j in 0..<lk { row[j] = FastMath.exp(row[j] - l) }
+        let lk = keyLength, dvDim = valueDim, group = heads / kvHeads
+        // Items are (batch, key/value head): the query heads sharing a key/value head accumulate
+        // into the same dK and dV, so they stay on one core.
+        forEachItemGroup(batch * kvHeads) { items in
+            let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
+            let gradScores = UnsafeMutablePointer<Float>.allocate(capacity: chunk * keyLength)
+            let rowDot = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+            defer { probabilities.deallocate(); gradScores.deallocate(); rowDot.deallocate() }
+            nonisolated(unsafe) let p = probabilities
+            nonisolated(unsafe) let ds = gradScores
+            nonisolated(unsafe) let dot = rowDot
+            for item in items {
+                let b = item / kvHeads, kvh = item % kvHeads
+                for h in (kvh * group)..<((kvh + 1) * group) {
+                    let o = offsets(b, h)
+                    for start in stride(from: 0, to: queryLength, by: chunk) {
+                        let rows = Swift.min(chunk, queryLength - start)
+                        scores(q.storage.pointer + o.q, k.storage.pointer + o.k, mask, b: b, h: h, start: start, rows: rows, into: probabilities)
+                        nonisolated(unsafe) let lsePointer = UnsafePointer(lse.pointer + o.row + start)
+                        nonisolated(unsafe) let gradOut = UnsafePointer(g.storage.pointer + o.o + start * valueDim)
+                        nonisolated(unsafe) let output = UnsafePointer(out.storage.pointer + o.o + start * valueDim)
+                        Parallel.forEachRange(rows, costPerElement: 2 * lk) { range in
+                            for i in range {
+                                let row = p + i * lk, l = lsePointer[i]
+                                if l == -.infinity { row.update(repeating: 0, count: lk) } else {
+                                    for j in 0..<lk { row[j] = FastMath.exp(row[j] - l) }
+                                }
+                                dot[i] = RowMath.dot(gradOut + i * dvDim, output + i * dvDim, dvDim)
                             }
-                            dot[i] = RowMath.dot(gradOut + i * dvDim, output + i * dvDim, dvDim)
                         }
-                    }
-                    if needs[2] {
-                        BLAS.gemm(transposeA: true, transposeB: false, m: keyLength, n: valueDim, k: rows,
-                                  a: probabilities, b: gradOut, beta: 1, c: dv.storage.pointer + o.v)
-                    }
-                    guard needs[0] || needs[1] else { continue }
-                    BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: keyLength, k: valueDim,
-                              a: gradOut, b: v.storage.pointer + o.v, c: gradScores)
-                    Parallel.forEachRange(rows, costPerElement: lk) { range in
-                        for i in range {
-                            let pr = p + i * lk, dr = ds + i * lk, d = dot[i]
-                            for j in 0..<lk { dr[j] = pr[j] * (dr[j] - d) }
+                        if needs[2] {
+                            BLAS.gemm(transposeA: true, transposeB: false, m: keyLength, n: valueDim, k: rows,
+                                      a: probabilities, b: gradOut, beta: 1, c: dv.storage.pointer + o.v)
                         }
-                    }
-                    if needs[0] {
-                        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength, alpha: scale,
-                                  a: gradScores, b: k.storage.pointer + o.k, c: dq.storage.pointer + o.q + start * headDim)
-                    }
-                    if needs[1] {
-                        BLAS.gemm(transposeA: true, transposeB: false, m: keyLength, n: headDim, k: rows, alpha: scale,
-                                  a: gradScores, b: q.storage.pointer + o.q + start * headDim, beta: 1, c: dk.storage.pointer + o.k)
+                        guard needs[0] || needs[1] else { continue }
+                        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: keyLength, k: valueDim,
+                                  a: gradOut, b: v.storage.pointer + o.v, c: gradScores)
+                        Parallel.forEachRange(rows, costPerElement: lk) { range in
+                            for i in range {
+                                let pr = p + i * lk, dr = ds + i * lk, d = dot[i]
+                                for j in 0..<lk { dr[j] = pr[j] * (dr[j] - d) }
+                            }
+                        }
+                        if needs[0] {
+                            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: headDim, k: keyLength, alpha: scale,
+                                      a: gradScores, b: k.storage.pointer + o.k, c: dq.storage.pointer + o.q + start * headDim)
+                        }
+                        if needs[1] {
+                            BLAS.gemm(transposeA: true, transposeB: false, m: keyLength, n: headDim, k: rows, alpha: scale,
+                                      a: gradScores, b: q.storage.pointer + o.q + start * headDim, beta: 1, c: dk.storage.pointer + o.k)
+                        }
                     }
                 }
             }
