@@ -25,7 +25,7 @@ public final class Linear: UnaryModule {
     public var outFeatures: Int { weight.shape[0] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = x.linear(weight: weight.value, bias: bias?.value)
+        var y = weight.halfPrecision.map { x.linear(weight: $0, bias: bias?.value) } ?? x.linear(weight: weight.value, bias: bias?.value)
         for adapter in adapters { y = y + adapter(x) }
         return y
     }

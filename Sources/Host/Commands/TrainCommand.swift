@@ -347,6 +347,7 @@ struct TrainCommand: ParsableCommand {
             } else {
                 var teacherOptions = try ModelOptions.parse(teacherModel.map { ["--model", $0] } ?? ["--tiny", teacherTiny!])
                 teacherOptions.variant = model.variant
+                teacherOptions.frozenWeightsDType = model.frozenWeightsDType
                 teacher = try teacherOptions.load()
             }
             let d = teacher.descriptor

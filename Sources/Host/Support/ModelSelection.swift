@@ -32,9 +32,16 @@ struct ModelOptions: ParsableArguments {
             help: "How seeded noise is drawn: float32 (diffusers) or bfloat16 (DiffSynth-Studio's Qwen-Image). Default: the family's.")
     var noiseDType: String?
 
+    @Option(name: .customLong("frozen_weights_dtype"),
+            help: "How frozen weights (encoders, VAE, teacher, a LoRA's base model) are kept in memory: f32 (default) or bf16 — 16 bits, half the memory; exact for BF16/F16 checkpoints (F16 ones stay F16), rounded to BF16 for Float32 ones. Compute stays Float32.")
+    var frozenWeightsDType: String = "f32"
+
     func validate() throws {
         if let noiseDType, NoisePrecision(rawValue: noiseDType) == nil {
             throw ValidationError("--noise_dtype must be float32 or bfloat16, got \(noiseDType)")
+        }
+        guard ["f32", "bf16"].contains(frozenWeightsDType) else {
+            throw ValidationError("--frozen_weights_dtype must be f32 or bf16, got \(frozenWeightsDType)")
         }
     }
 
@@ -88,6 +95,12 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model.
     func load() throws -> any DiffusionPipeline {
+        let pipeline = try loadFloat32()
+        if frozenWeightsDType == "bf16" { note("--frozen_weights_dtype bf16: \(pipeline.keepFrozenWeightsInHalfPrecision())") }
+        return pipeline
+    }
+
+    private func loadFloat32() throws -> any DiffusionPipeline {
         let precision = noiseDType.flatMap(NoisePrecision.init(rawValue:))
         if let family = tinyFamily {
             let pipeline = try AdapterRegistry.shared.adapter(family: family).tiny(seed: tinySeed)
