@@ -23,9 +23,16 @@ struct PipelineParityTests {
     }
 
     /// Runs the framework sampler from the reference's injected noise and compares latents and image.
-    func check(_ name: String) throws {
+    /// `halfPrecision`: with every frozen weight kept in 16 bits (`--frozen_weights_dtype bf16`);
+    /// the fixture's weights are BF16, so the tolerances are the Float32 run's. Returns the latents.
+    @discardableResult
+    func check(_ name: String, halfPrecision: Bool = false) throws -> Tensor {
         let run = Self.run(name)
         let pipeline = try Fixtures.pipeline()
+        if halfPrecision {
+            let report = pipeline.keepFrozenWeightsInHalfPrecision()
+            #expect(report.weights > 0 && report.rounded == 0, "\(report)")
+        }
         let (height, width) = (run["height"] as! Int, run["width"] as! Int)
         let steps = run["steps"] as! Int, guidance = Float(run["cfg"] as! Double)
         let start = Date()
@@ -47,6 +54,7 @@ struct PipelineParityTests {
                      imageComparison.maxAbsolute * 255, sampled.timeIntervalSince(start), decoded.timeIntervalSince(sampled)))
         #expect(latentComparison.maxRelative <= 1e-3, "\(latentComparison)")
         #expect(imageComparison.maxAbsolute <= 2 / 255, "\(imageComparison)")
+        return latents
     }
 
     @Test("4 steps without guidance from injected noise: final latents and decoded image")
@@ -54,6 +62,14 @@ struct PipelineParityTests {
 
     @Test("8 steps with true CFG 4 and a negative prompt from injected noise: final latents and decoded image")
     func teacher() throws { try check("teacher") }
+
+    @Test("frozen weights kept in 16 bits (BF16, lossless for this BF16 checkpoint): the same runs, bit for bit",
+          arguments: ["student", "teacher"])
+    func halfPrecision(_ name: String) throws {
+        let float32 = try check(name)
+        let half = try check(name, halfPrecision: true)
+        #expect(half.scalars == float32.scalars)
+    }
 
     @Test("a torch-seeded run: the framework's generator draws diffusers' noise and the run matches")
     func seeded() throws {

@@ -109,6 +109,20 @@ struct PipelineTests {
         #expect(try tiny.encode(prompt: "a cat")["prompt_embeds"].shape == [1, 77, 64])
     }
 
+    @Test("frozen weights kept in 16 bits (F16, lossless for this F16 checkpoint): diffusers' CFG run, bit for bit the Float32 one")
+    func halfPrecision() throws {
+        let pipeline = try SDXLPipeline.load(from: Fixtures.base, variant: "fp16", makeTokenizer: Fixtures.tokenizer(folder:))
+        let float32 = try Self.run(pipeline, steps: 4, guidance: 5, negativePrompt: Fixtures.metadata.negative_prompt,
+                                   noise: try Fixtures.reference("pipe.noise"))
+        let report = pipeline.keepFrozenWeightsInHalfPrecision()
+        #expect(report.weights > 0 && report.rounded == 0, "\(report)")
+        #expect(pipeline.unet.parameters().contains { $0.halfPrecision?.format == .float16 })
+        let half = try Self.run(pipeline, steps: 4, guidance: 5, negativePrompt: Fixtures.metadata.negative_prompt,
+                                noise: try Fixtures.reference("pipe.noise"))
+        try Self.check(half, "base.injected")
+        #expect(half.latents.scalars == float32.latents.scalars)
+    }
+
     @Test("the framework's Euler schedulers built from scheduler_config.json reproduce the same diffusers runs")
     func frameworkSchedulers() throws {
         let base = try SDXLPipeline.load(from: Fixtures.base, variant: "fp16", makeTokenizer: Fixtures.tokenizer(folder:))

@@ -7,6 +7,11 @@ extension Tensor {
     /// weight widened to Float32 one tile of output rows at a time (forward) or one tile of
     /// reduction rows at a time (backward). Only the input and the bias receive gradients.
     public func linear(weight: HalfPrecisionWeight, bias: Tensor? = nil) -> Tensor {
+        linear(weight: weight, bias: bias, tileBudget: Self.widenedTileBudget)
+    }
+
+    /// `tileBudget` bounds the widened floats per tile; tests lower it to exercise tiling.
+    func linear(weight: HalfPrecisionWeight, bias: Tensor?, tileBudget: Int) -> Tensor {
         precondition(weight.shape.count == 2 && rank >= 1 && shape[rank - 1] == weight.shape[1],
                      "linear: input \(shape) does not fit weight \(weight.shape)")
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
@@ -17,7 +22,7 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (out.pointer + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
         }
-        let tile = Swift.max(16, Swift.min(outFeatures, Self.widenedTileBudget / Swift.max(inFeatures, 1)))
+        let tile = Swift.max(16, Swift.min(outFeatures, tileBudget / Swift.max(inFeatures, 1)))
         ScratchBuffer.withFloats(tile * inFeatures) { widened in
             for start in stride(from: 0, to: outFeatures, by: tile) {
                 let n = Swift.min(tile, outFeatures - start)
