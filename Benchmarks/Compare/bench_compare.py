@@ -53,14 +53,17 @@ PROMPT_WORDS = "a red circle above a blue square on a grey background with a sma
 
 class Case:
     def __init__(self, name, family, kind, model, side, steps=4, lora=False, checkpointing=False, warmup=2, timed=5,
-                 cfg=1.0):
+                 cfg=1.0, ours_flags=()):
         self.name, self.family, self.kind, self.model, self.side = name, family, kind, model, side
         self.steps, self.lora, self.checkpointing, self.warmup, self.timed, self.cfg = steps, lora, checkpointing, warmup, timed, cfg
+        # Flags only our side takes (e.g. 16-bit frozen weights: exact here, the folders' weights are BF16 values).
+        self.ours_flags = list(ours_flags)
 
     def describe(self):
         if self.kind == "dd":
             what = f"DD step, {self.steps} student steps, " + ("LoRA r16" if self.lora else "full FT")
-            return what + (", checkpointing" if self.checkpointing else "")
+            what += ", checkpointing" if self.checkpointing else ""
+            return what + (", ours with 16-bit frozen weights" if "bf16" in self.ours_flags else "")
         return f"sampling {self.steps} steps, CFG {self.cfg:g}, encode + decode"
 
 
@@ -78,6 +81,8 @@ CASES = [
     Case("qwen-256-lora-ckpt", "qwen-image", "dd", "qwen-4x4x64", 256, lora=True, checkpointing=True),
     Case("qwen-1024-full", "qwen-image", "dd", "qwen-4x4x64", 512, timed=3),
     Case("qwen-77m-full", "qwen-image", "dd", "qwen-8x8x64", 256, timed=3),
+    Case("qwen-77m-lora-bf16", "qwen-image", "dd", "qwen-8x8x64", 256, lora=True, timed=3,
+         ours_flags=["--frozen_weights_dtype", "bf16"]),
     Case("sdxl-dd", "sdxl", "dd", "sdxl-small", 256, steps=2),
     Case("qwen-sample", "qwen-image", "sample", "qwen-4x4x64", 256, steps=50, cfg=4.0, warmup=1, timed=2),
     Case("sdxl-sample", "sdxl", "sample", "sdxl-small", 256, steps=50, cfg=4.0, warmup=1, timed=2),
@@ -284,6 +289,7 @@ def ours(case, folder, prompt, scratch):
                     else ["--trainable_models", "dit"])
         if case.checkpointing:
             command.append("--use_gradient_checkpointing")
+        command += case.ours_flags
         _, rss, _ = run_process(command, env)
         rows = list(csv.DictReader(open(os.path.join(out, "loss.csv"))))
         seconds = [float(r["value"]) for r in rows if r["key"] == "seconds"]

@@ -13,8 +13,9 @@ import Glibc
 /// has ~3,000 GEMMs of tens of microseconds): libdispatch puts its workers to sleep between loops
 /// and a wake-up costs about as much as a small GEMM, while OpenBLAS's own pool spins
 /// (`sched_yield`) on the cores our element-wise work needs. Here the workers spin briefly
-/// after each loop (about 50 µs, within the gap between two ops of a step) and then sleep on a
-/// condition variable, so back-to-back loops start at once and an idle process uses no CPU.
+/// after each loop (``spinNanoseconds``: longer than the gap between two ops of a step, far
+/// shorter than OpenBLAS's ~0.1 s) and then sleep on a condition variable, so back-to-back loops
+/// start at once and an idle process (or one waiting on I/O) gives its cores away.
 final class WorkerPool: @unchecked Sendable {
     /// One parallel loop: `parts` calls of `body`, handed out by `next`.
     final class Job: @unchecked Sendable {
@@ -32,8 +33,8 @@ final class WorkerPool: @unchecked Sendable {
     private var sleepers = 0       // guarded by mutex
     let workers: Int
 
-    /// Iterations a worker polls for the next loop before sleeping (~50 µs).
-    private static let spinIterations = 20_000
+    /// How long a worker polls for the next loop before sleeping.
+    static let spinNanoseconds: UInt64 = 200_000
 
     init(workers: Int) {
         self.workers = workers
@@ -83,10 +84,13 @@ final class WorkerPool: @unchecked Sendable {
     private func workerLoop() {
         var seen = generation.load(ordering: .acquiring)
         while true {
+            // The clock is read every 64 polls (a `pause` takes 10–150 cycles depending on the CPU).
+            let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen && spins < Self.spinIterations {
+            while generation.load(ordering: .acquiring) == seen {
                 spinPause()
-                spins += 1
+                spins &+= 1
+                if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds > deadline { break }
             }
             pthread_mutex_lock(&mutex)
             while generation.load(ordering: .acquiring) == seen {
