@@ -12,16 +12,7 @@ extension Tensor {
 
     /// `tileBudget` bounds the widened floats per tile; tests lower it to exercise tiling.
     func linear(weight: HalfPrecisionWeight, bias: Tensor?, tileBudget: Int) -> Tensor {
-        precondition(weight.shape.count == 2 && rank >= 1 && shape[rank - 1] == weight.shape[1],
-                     "linear: input \(shape) does not fit weight \(weight.shape)")
-        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
-        let rows = count / Swift.max(inFeatures, 1)
-        let outShape = Array(shape.dropLast()) + [outFeatures]
-        let out = TensorStorage(uninitializedCount: rows * outFeatures)
-        if let bias {
-            for r in 0..<rows { (out.pointer + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
-        }
+        let (inFeatures, outFeatures, rows, outShape, out) = linearOutput(weightShape: weight.shape, bias: bias)
         let tile = Swift.max(16, Swift.min(outFeatures, tileBudget / Swift.max(inFeatures, 1)))
         ScratchBuffer.withFloats(tile * inFeatures) { widened in
             for start in stride(from: 0, to: outFeatures, by: tile) {

@@ -57,16 +57,7 @@ extension Tensor {
     /// `self · weightᵀ + bias` over the last dimension, PyTorch `F.linear`: weight `[out, in]`,
     /// bias `[out]`. One GEMM for all leading dimensions together.
     public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        precondition(weight.rank == 2 && rank >= 1 && shape[rank - 1] == weight.shape[1],
-                     "linear: input \(shape) does not fit weight \(weight.shape)")
-        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape) does not fit weight \(weight.shape)") }
-        let rows = count / Swift.max(inFeatures, 1)
-        let outShape = Array(shape.dropLast()) + [outFeatures]
-        let out = TensorStorage(uninitializedCount: rows * outFeatures)
-        if let bias {
-            for r in 0..<rows { (out.pointer + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
-        }
+        let (inFeatures, outFeatures, rows, outShape, out) = linearOutput(weightShape: weight.shape, bias: bias)
         BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                   a: storage.pointer, b: weight.storage.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)
         let x = detached(), w = weight.detached()
@@ -90,5 +81,22 @@ extension Tensor {
             }
             return grads
         }
+    }
+
+    /// The checks and the output every linear shares: `self [..., in]` against a weight of shape
+    /// `[out, in]` and an optional bias `[out]`; the output storage holds the bias in every row
+    /// (or is uninitialised without one), ready for a GEMM with beta 1 (beta 0).
+    func linearOutput(weightShape: [Int], bias: Tensor?)
+        -> (inFeatures: Int, outFeatures: Int, rows: Int, outShape: [Int], out: TensorStorage) {
+        precondition(weightShape.count == 2 && rank >= 1 && shape[rank - 1] == weightShape[1],
+                     "linear: input \(shape) does not fit weight \(weightShape)")
+        let inFeatures = weightShape[1], outFeatures = weightShape[0]
+        if let bias { precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape) does not fit weight \(weightShape)") }
+        let rows = count / Swift.max(inFeatures, 1)
+        let out = TensorStorage(uninitializedCount: rows * outFeatures)
+        if let bias {
+            for r in 0..<rows { (out.pointer + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
+        }
+        return (inFeatures, outFeatures, rows, Array(shape.dropLast()) + [outFeatures], out)
     }
 }
