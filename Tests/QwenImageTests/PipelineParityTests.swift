@@ -28,10 +28,15 @@ struct PipelineParityTests {
     @discardableResult
     func check(_ name: String, halfPrecision: Bool = false) throws -> Tensor {
         let run = Self.run(name)
-        let pipeline = try Fixtures.pipeline()
+        // Narrowed while loading, as `--frozen_weights_dtype bf16` loads.
+        let pipeline = try LoadedWeights.$keepInHalfPrecision.withValue(halfPrecision) { try Fixtures.pipeline() }
         if halfPrecision {
+            let narrowed = pipeline.components.flatMap { $0.module.parameters() }.filter { $0.halfPrecision != nil }
             let report = pipeline.keepFrozenWeightsInHalfPrecision()
-            #expect(report.weights > 0 && report.rounded == 0, "\(report)")
+            #expect(report.weights == narrowed.count && report.rounded == 0, "\(report)")
+            // Layer weights only: the token embedding table and norms stay Float32.
+            #expect(narrowed.allSatisfy { $0.name.hasSuffix(".weight") && !$0.name.contains("embed_tokens") && $0.shape.count >= 2 })
+            #expect(pipeline.textEncoder.parameters().contains { $0.name.contains("embed_tokens") && $0.halfPrecision == nil })
         }
         let (height, width) = (run["height"] as! Int, run["width"] as! Int)
         let steps = run["steps"] as! Int, guidance = Float(run["cfg"] as! Double)
@@ -63,7 +68,7 @@ struct PipelineParityTests {
     @Test("8 steps with true CFG 4 and a negative prompt from injected noise: final latents and decoded image")
     func teacher() throws { try check("teacher") }
 
-    @Test("frozen weights kept in 16 bits (BF16, lossless for this BF16 checkpoint): the same runs, bit for bit",
+    @Test("frozen weights kept in 16 bits from the moment they load (BF16, lossless for this BF16 checkpoint): the same runs, bit for bit",
           arguments: ["student", "teacher"])
     func halfPrecision(_ name: String) throws {
         let float32 = try check(name)

@@ -70,8 +70,15 @@ extension Module {
     public func load(from source: any WeightSource, sourceName: String = "weights", strict: Bool = true,
                      keyForSourceName: (String) -> String? = { $0 }) throws -> LoadReport {
         var (report, plan) = try check(source, sourceName: sourceName, strict: strict, keyForSourceName: keyForSourceName)
+        // Under LoadedWeights.keepInHalfPrecision, each layer weight is narrowed as soon as it is
+        // read, so a model never holds its Float32 copy, not even while loading.
+        let narrowed = LoadedWeights.keepInHalfPrecision ? Set(layerWeights().map(ObjectIdentifier.init)) : []
         for (parameter, name) in plan {
             parameter.assign(try source.tensor(name))
+            if narrowed.contains(ObjectIdentifier(parameter)) {
+                parameter.isTrainable = false
+                parameter.keepInHalfPrecision()
+            }
             report.loaded.append(parameter.name)
         }
         return report
@@ -128,5 +135,21 @@ extension Module {
     @discardableResult
     public func load(stateDict: [String: Tensor], strict: Bool = true) throws -> LoadReport {
         try load(from: InMemoryWeights(stateDict), sourceName: "state dict", strict: strict)
+    }
+}
+
+/// How weights are held while a model loads.
+public enum LoadedWeights {
+    /// While bound to true (`LoadedWeights.$keepInHalfPrecision.withValue(true) { … }`), loading
+    /// keeps every linear and convolution weight frozen in 16 bits from the moment it is read
+    /// (``Parameter/keepInHalfPrecision()``): the peak memory of a load is then the 16-bit model
+    /// plus one Float32 tensor. Norms, biases and embedding tables load as Float32.
+    @TaskLocal public static var keepInHalfPrecision = false
+}
+
+extension Module {
+    /// The weights of this module's linear and convolution layers: what is kept in 16 bits.
+    public func layerWeights() -> [Parameter] {
+        modules().compactMap { ($0 as? Linear)?.weight ?? ($0 as? Conv2d)?.weight }
     }
 }

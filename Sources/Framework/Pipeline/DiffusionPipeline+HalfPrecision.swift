@@ -23,10 +23,9 @@ extension DiffusionPipeline {
     public func keepFrozenWeightsInHalfPrecision() -> HalfPrecisionReport {
         var report = HalfPrecisionReport()
         for component in components {
-            for module in component.module.modules() {
-                let weight: Parameter
-                if let linear = module as? Linear { weight = linear.weight } else if let conv = module as? Conv2d { weight = conv.weight } else { continue }
-                guard weight.halfPrecision == nil, let copy = weight.keepInHalfPrecision() else { continue }
+            for weight in component.module.layerWeights() {
+                // Weights narrowed while loading (LoadedWeights) are counted with the rest.
+                guard let copy = weight.halfPrecision ?? weight.keepInHalfPrecision() else { continue }
                 report.weights += 1
                 report.bytesSaved += 2 * copy.count
                 if !copy.isExact { report.rounded += 1 }

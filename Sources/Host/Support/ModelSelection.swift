@@ -95,8 +95,10 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model.
     func load() throws -> any DiffusionPipeline {
-        let pipeline = try loadFloat32()
-        if frozenWeightsDType == "bf16" { note("--frozen_weights_dtype bf16: \(pipeline.keepFrozenWeightsInHalfPrecision())") }
+        guard frozenWeightsDType == "bf16" else { return try loadFloat32() }
+        // Narrowed while loading (the load's peak is the 16-bit model), the rest after.
+        let pipeline = try LoadedWeights.$keepInHalfPrecision.withValue(true) { try loadFloat32() }
+        note("--frozen_weights_dtype bf16: \(pipeline.keepFrozenWeightsInHalfPrecision())")
         return pipeline
     }
 
@@ -121,10 +123,12 @@ struct ModelOptions: ParsableArguments {
         // Refuse a model this machine cannot hold before any of it is allocated (a 20-billion-
         // parameter Qwen-Image is 82 GB in Float32).
         if let weights = try? DiffusersFolder(folder) {
-            let bytes = weights.float32Bytes(variant: variant), available = Double(ProcessInfo.processInfo.physicalMemory)
+            let float32 = weights.float32Bytes(variant: variant), available = Double(ProcessInfo.processInfo.physicalMemory)
+            // Nearly every weight is a layer weight, kept in 16 bits under bf16.
+            let bytes = frozenWeightsDType == "bf16" ? float32 / 2 : float32
             guard bytes <= available * 0.8 else {
-                throw ValidationError(String(format: "%@: its weights take about %.0f GB in Float32 once loaded; this machine has %.0f GB",
-                                             folder.path, bytes / 1e9, available / 1e9))
+                throw ValidationError(String(format: "%@: its weights take about %.0f GB in %@ once loaded; this machine has %.0f GB",
+                                             folder.path, bytes / 1e9, frozenWeightsDType == "bf16" ? "16 bits" : "Float32", available / 1e9))
             }
         }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
