@@ -46,14 +46,18 @@ public final class AdamW: Optimizer {
             parameter.update { values in
                 nonisolated(unsafe) let theta = values.baseAddress!
                 Parallel.forEachRange(n, costPerElement: 4) { range in
+                    // Each array read and written once per element (locals, not re-reads through
+                    // pointers the compiler must assume alias): the loop is memory-bound.
                     for i in range {
                         let g = pg[i]
-                        theta[i] *= decay
                         // torch.lerp with weight < 0.5: start + weight · (end − start)
-                        pm[i] = pm[i] + oneMinusB1 * (g - pm[i])
-                        pv[i] = pv[i] * b2 + oneMinusB2 * (g * g)
-                        let denominator = pv[i].squareRoot() / correction2Sqrt + e
-                        theta[i] += -stepSize * (pm[i] / denominator)
+                        let m = pm[i] + oneMinusB1 * (g - pm[i])
+                        let v = pv[i] * b2 + oneMinusB2 * (g * g)
+                        pm[i] = m
+                        pv[i] = v
+                        let denominator = v.squareRoot() / correction2Sqrt + e
+                        let decayed = theta[i] * decay
+                        theta[i] = decayed + -stepSize * (m / denominator)
                     }
                 }
             }

@@ -114,7 +114,7 @@ public enum BLAS {
     }
 
     /// Products smaller than this (m·n·k) run on one core: waking another costs more.
-    static let minimumMultiplyAddsPerPart = 1 << 19
+    static let minimumMultiplyAddsPerPart = 1 << 17
 
     @inline(__always)
     private static func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,

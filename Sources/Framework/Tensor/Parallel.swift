@@ -16,7 +16,7 @@ public enum Parallel {
     }()
 
     /// Below this many elements a single core is faster than waking the others.
-    public static let minimumElementsPerTask = 1 << 15
+    public static let minimumElementsPerTask = 1 << 13
 
     /// Whether the calling thread is already running one part of a parallel loop: work it starts
     /// then runs on it alone (nested splitting would only add hand-offs: the cores are busy).
