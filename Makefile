@@ -66,7 +66,7 @@ bench: deps
 
 # Direct Distillation steps and sampling, ours (the release binary) against PyTorch + diffusers on
 # the same folders, inputs and threads; CASES=a,b and ROUNDS=N narrow or lengthen it. Local only.
-ROUNDS := 2
+ROUNDS := 3
 bench-compare: deps
 	swift build -c release --product diffsynth
 	python3 Benchmarks/Compare/bench_compare.py --rounds $(ROUNDS) $(if $(CASES),--cases $(CASES))

@@ -483,7 +483,7 @@ def report(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default=",".join(c.name for c in CASES), help="comma list of case names")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each side (each times several steps)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each side (each times several steps)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--prompt", help=argparse.SUPPRESS)
