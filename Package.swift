@@ -42,12 +42,12 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/Framework/CJPEG"),
         .systemLibrary(name: "CZlib", path: "Sources/Framework/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/Framework/CPNG"),
-        .systemLibrary(name: "CSpin", path: "Sources/Framework/CSpin"),
+        .systemLibrary(name: "CSystem", path: "Sources/Framework/CSystem"),
         .target(
             name: "DiffSynth",
-            dependencies: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSpin"],
+            dependencies: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSystem"],
             path: "Sources/Framework",
-            exclude: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSpin"],
+            exclude: ["CBLAS", "CJPEG", "CZlib", "CPNG", "CSystem"],
             swiftSettings: vectorSettings
         ),
         .target(name: "DiffSynthConformance", dependencies: ["DiffSynth"], path: "Sources/Conformance"),

