@@ -24,24 +24,38 @@ public final class HalfPrecisionWeight: @unchecked Sendable {
         shape = tensor.shape
         let n = tensor.count
         bits = .allocate(capacity: Swift.max(n, 1))
-        let source = UnsafePointer(tensor.storage.pointer)
-        func all(_ exact: (Float) -> Bool) -> Bool {
-            for i in 0..<n where !exact(source[i]) { return false }
-            return true
+        nonisolated(unsafe) let (src, dst) = (UnsafePointer(tensor.storage.pointer), bits)
+        // One pass narrows to BF16 and checks that nothing was lost (the usual case: a BF16
+        // checkpoint); only otherwise is F16 tried, and then BF16 rounding kept.
+        let narrowedExactly = { (f16: Bool) -> Bool in
+            let parts = Swift.max(1, Swift.min(Parallel.coreCount, n / Parallel.minimumElementsPerTask))
+            var exact = [Bool](repeating: true, count: parts)
+            exact.withUnsafeMutableBufferPointer { flags in
+                nonisolated(unsafe) let flags = flags.baseAddress!
+                Parallel.forEachPart(parts) { part in
+                    var lossless = true
+                    for i in (n * part / parts)..<(n * (part + 1) / parts) {
+                        let x = src[i]
+                        if f16 {
+                            dst[i] = Float16(x).bitPattern
+                            lossless = lossless && Float(Float16(bitPattern: dst[i])).bitPattern == x.bitPattern
+                        } else {
+                            dst[i] = ReducedPrecision.bfloat16Bits(x)
+                            lossless = lossless && (ReducedPrecision.float(bfloat16Bits: dst[i]).bitPattern == x.bitPattern || x.isNaN)
+                        }
+                    }
+                    flags[part] = lossless
+                }
+            }
+            return exact.allSatisfy { $0 }
         }
-        if all({ ReducedPrecision.roundedToBFloat16($0).bitPattern == $0.bitPattern || $0.isNaN }) {
+        if narrowedExactly(false) {
             (format, isExact) = (.bfloat16, true)
-        } else if all({ Float(Float16($0)).bitPattern == $0.bitPattern }) {
+        } else if narrowedExactly(true) {
             (format, isExact) = (.float16, true)
         } else {
+            _ = narrowedExactly(false)
             (format, isExact) = (.bfloat16, false)
-        }
-        nonisolated(unsafe) let (src, dst) = (source, bits)
-        let bf16 = format == .bfloat16
-        Parallel.forEachRange(n, costPerElement: 2) { range in
-            if bf16 { for i in range { dst[i] = ReducedPrecision.bfloat16Bits(src[i]) } } else {
-                for i in range { dst[i] = Float16(src[i]).bitPattern }
-            }
         }
     }
 
