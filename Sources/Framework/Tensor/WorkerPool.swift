@@ -27,8 +27,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private let generation = Atomic<Int>(0)
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
+    // Heap-allocated: pthread objects must not move, and a Swift property's address is only
+    // stable for the duration of one access.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var job: Job?          // guarded by mutex
     private var sleepers = 0       // guarded by mutex
     let workers: Int
@@ -38,8 +40,8 @@ final class WorkerPool: @unchecked Sendable {
 
     init(workers: Int) {
         self.workers = workers
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
         for _ in 0..<workers {
             let thread = Thread { [unowned self] in self.workerLoop() }
             thread.stackSize = 1 << 21
@@ -51,19 +53,19 @@ final class WorkerPool: @unchecked Sendable {
     func run(parts: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let job = Job(body: body, parts: parts)
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             self.job = job
             generation.add(1, ordering: .releasing)
-            if sleepers > 0 { pthread_cond_broadcast(&wake) }
-            pthread_mutex_unlock(&mutex)
+            if sleepers > 0 { pthread_cond_broadcast(wake) }
+            pthread_mutex_unlock(mutex)
             Self.work(on: job)
             while job.done.load(ordering: .acquiring) < parts { spinPause() }
             // No worker calls the body any more; drop every reference to it before returning
             // (withoutActuallyEscaping checks that it did not escape).
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             if self.job === job { self.job = nil }
             job.body = nil
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
         }
     }
 
@@ -92,15 +94,15 @@ final class WorkerPool: @unchecked Sendable {
                 spins &+= 1
                 if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds > deadline { break }
             }
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             while generation.load(ordering: .acquiring) == seen {
                 sleepers += 1
-                pthread_cond_wait(&wake, &mutex)
+                pthread_cond_wait(wake, mutex)
                 sleepers -= 1
             }
             seen = generation.load(ordering: .acquiring)
             let current = job
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             if let current { Self.work(on: current) }
         }
     }
