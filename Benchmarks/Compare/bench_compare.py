@@ -27,6 +27,7 @@ Run from the repository root (torch, diffusers, transformers and peft installed;
 """
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -498,6 +499,9 @@ def main():
         parser.error("unknown case(s) %s; the cases are %s" % (", ".join(unknown), ", ".join(by_name)))
     if not os.access(BINARY, os.X_OK):
         parser.error(f"{BINARY} is missing: build it first (swift build -c release --product diffsynth)")
+    missing = [m for m in ("torch", "diffusers", "transformers", "peft") if importlib.util.find_spec(m) is None]
+    if missing:
+        parser.error(f"bench-compare needs {', '.join(missing)}: pip install torch diffusers transformers peft")
     import torch
     print(f"# bench-compare, {time.strftime('%Y-%m-%d')}, torch {torch.__version__}, {THREADS} threads each, "
           f"{os.cpu_count()} CPUs: {cpu_name()}", flush=True)
