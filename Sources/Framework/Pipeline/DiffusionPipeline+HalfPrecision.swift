@@ -24,8 +24,8 @@ extension DiffusionPipeline {
         var report = HalfPrecisionReport()
         for component in components {
             for weight in component.module.layerWeights() {
-                // Weights narrowed while loading (LoadedWeights) are counted with the rest.
-                guard let copy = weight.halfPrecision ?? weight.keepInHalfPrecision() else { continue }
+                // Weights narrowed while loading (LoadedWeights) return their copy and are counted too.
+                guard let copy = weight.keepInHalfPrecision() else { continue }
                 report.weights += 1
                 report.bytesSaved += 2 * copy.count
                 if !copy.isExact { report.rounded += 1 }

@@ -28,26 +28,20 @@ public final class HalfPrecisionWeight: @unchecked Sendable {
         // One pass narrows to BF16 and checks that nothing was lost (the usual case: a BF16
         // checkpoint); only otherwise is F16 tried, and then BF16 rounding kept.
         let narrowedExactly = { (f16: Bool) -> Bool in
-            let parts = Swift.max(1, Swift.min(Parallel.coreCount, n / Parallel.minimumElementsPerTask))
-            var exact = [Bool](repeating: true, count: parts)
-            exact.withUnsafeMutableBufferPointer { flags in
-                nonisolated(unsafe) let flags = flags.baseAddress!
-                Parallel.forEachPart(parts) { part in
-                    var lossless = true
-                    for i in (n * part / parts)..<(n * (part + 1) / parts) {
-                        let x = src[i]
-                        if f16 {
-                            dst[i] = Float16(x).bitPattern
-                            lossless = lossless && Float(Float16(bitPattern: dst[i])).bitPattern == x.bitPattern
-                        } else {
-                            dst[i] = ReducedPrecision.bfloat16Bits(x)
-                            lossless = lossless && (ReducedPrecision.float(bfloat16Bits: dst[i]).bitPattern == x.bitPattern || x.isNaN)
-                        }
+            Parallel.mapRanges(n) { range in
+                var lossless = true
+                for i in range {
+                    let x = src[i]
+                    if f16 {
+                        dst[i] = Float16(x).bitPattern
+                        lossless = lossless && Float(Float16(bitPattern: dst[i])).bitPattern == x.bitPattern
+                    } else {
+                        dst[i] = ReducedPrecision.bfloat16Bits(x)
+                        lossless = lossless && (ReducedPrecision.float(bfloat16Bits: dst[i]).bitPattern == x.bitPattern || x.isNaN)
                     }
-                    flags[part] = lossless
                 }
-            }
-            return exact.allSatisfy { $0 }
+                return lossless
+            }.allSatisfy { $0 }
         }
         if narrowedExactly(false) {
             (format, isExact) = (.bfloat16, true)

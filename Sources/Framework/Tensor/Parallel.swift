@@ -52,15 +52,36 @@ public enum Parallel {
     /// cores when `count × costPerElement` is large enough to pay for the hand-off.
     @inline(__always)
     public static func forEachRange(_ count: Int, costPerElement: Int = 1, _ body: (Range<Int>) -> Void) {
-        let work = count &* max(costPerElement, 1)
-        let tasks = min(coreCount, max(1, work / minimumElementsPerTask))
-        if tasks <= 1 || count < 2 || isInsideParallelRegion {
+        let chunks = chunkCount(count, costPerElement: costPerElement)
+        if chunks == 1 {
             body(0..<count)
             return
         }
-        let chunks = min(tasks, count)
-        forEachPart(chunks) { chunk in
-            body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+        forEachPart(chunks) { chunk in body(range(chunk, of: chunks, count)) }
+    }
+
+    /// ``forEachRange(_:costPerElement:_:)`` for work that gives one result per sub-range (partial
+    /// sums, flags): the results in range order.
+    public static func mapRanges<T>(_ count: Int, costPerElement: Int = 1, _ body: (Range<Int>) -> T) -> [T] {
+        let chunks = chunkCount(count, costPerElement: costPerElement)
+        if chunks == 1 { return [body(0..<count)] }
+        var results = [T?](repeating: nil, count: chunks)
+        results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer.baseAddress!
+            forEachPart(chunks) { chunk in out[chunk] = body(range(chunk, of: chunks, count)) }
         }
+        return results.map { $0! }
+    }
+
+    /// How many sub-ranges ``forEachRange(_:costPerElement:_:)`` splits `0..<count` into.
+    private static func chunkCount(_ count: Int, costPerElement: Int) -> Int {
+        let work = count &* max(costPerElement, 1)
+        let tasks = min(coreCount, max(1, work / minimumElementsPerTask))
+        return tasks <= 1 || count < 2 || isInsideParallelRegion ? 1 : min(tasks, count)
+    }
+
+    @inline(__always)
+    private static func range(_ chunk: Int, of chunks: Int, _ count: Int) -> Range<Int> {
+        (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
     }
 }

@@ -220,32 +220,24 @@ public final class Trainer {
         return result
     }
 
-    /// Global-norm clipping (when configured) and the NaN/Inf guard on gradients.
     /// Σx² of a gradient in Double: on every core, four partial sums per core (a single running
     /// total would make each addition wait for the previous one).
     static func sumOfSquares(_ g: Tensor) -> Double {
-        let n = g.count
-        let parts = Swift.max(1, Swift.min(Parallel.coreCount, n / Parallel.minimumElementsPerTask))
-        var partials = [Double](repeating: 0, count: parts)
         nonisolated(unsafe) let x = UnsafePointer(g.storage.pointer)
-        partials.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer.baseAddress!
-            Parallel.forEachPart(parts) { part in
-                var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-                var i = n * part / parts
-                let end = n * (part + 1) / parts
-                while i &+ 4 <= end {
-                    let (a, b, c, d) = (Double(x[i]), Double(x[i &+ 1]), Double(x[i &+ 2]), Double(x[i &+ 3]))
-                    s0 += a * a; s1 += b * b; s2 += c * c; s3 += d * d
-                    i &+= 4
-                }
-                while i < end { s0 += Double(x[i]) * Double(x[i]); i &+= 1 }
-                out[part] = (s0 + s1) + (s2 + s3)
+        return Parallel.mapRanges(g.count) { range in
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            var i = range.lowerBound
+            while i &+ 4 <= range.upperBound {
+                let (a, b, c, d) = (Double(x[i]), Double(x[i &+ 1]), Double(x[i &+ 2]), Double(x[i &+ 3]))
+                s0 += a * a; s1 += b * b; s2 += c * c; s3 += d * d
+                i &+= 4
             }
-        }
-        return partials.reduce(0, +)
+            while i < range.upperBound { s0 += Double(x[i]) * Double(x[i]); i &+= 1 }
+            return (s0 + s1) + (s2 + s3)
+        }.reduce(0, +)
     }
 
+    /// Global-norm clipping (when configured) and the NaN/Inf guard on gradients.
     private func clipAndCheck(_ parameters: [Parameter], step: Int, row: String) throws {
         let squares = parameters.reduce(0.0) { total, p in total + (p.grad.map(Self.sumOfSquares) ?? 0) }
         guard squares.isFinite else { throw TrainingError.nonFinite(step: step, row: row, what: "the gradient") }
