@@ -51,14 +51,14 @@ struct TransformerParityTests {
         var values: [Float] = []
         for c in 0..<2 { for y in 0..<4 { for x in 0..<6 { values.append(Float(1000 * c + 10 * y + x)) } } }
         let latents = Tensor(shape: [1, 2, 4, 6], scalars: values)
-        let tokens = QwenImageLatentPacking.pack(latents)
+        let tokens = LatentPatchPacking.pack(latents)
         #expect(tokens.shape == [1, 6, 8])
         // Token (i, j) = row-major patch index; feature c·4 + dy·2 + dx.
         let t = tokens.scalars
         for i in 0..<2 { for j in 0..<3 { for c in 0..<2 { for dy in 0..<2 { for dx in 0..<2 {
             #expect(t[(i * 3 + j) * 8 + c * 4 + dy * 2 + dx] == Float(1000 * c + 10 * (2 * i + dy) + 2 * j + dx))
         } } } } }
-        #expect(QwenImageLatentPacking.unpack(tokens, height: 4, width: 6).scalars == values)
+        #expect(LatentPatchPacking.unpack(tokens, height: 4, width: 6).scalars == values)
     }
 
     @Test("gradient checkpointing gives the same gradients as keeping activations")

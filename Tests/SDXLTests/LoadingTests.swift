@@ -107,7 +107,7 @@ struct LoadingTests {
         for name in file.names { prefixed["text_model." + name] = try file.tensor(name) }
         let configuration = try CLIPTextConfiguration(contentsOf: folder.appendingPathComponent("config.json"))
         let encoder = CLIPTextEncoder(configuration: configuration, scope: ParameterScope(.uninitialized))
-        try encoder.load(from: SDXLWeights.textEncoderSource(InMemoryWeights(prefixed)), sourceName: "published layout")
+        try encoder.load(from: CLIPTextEncoder.weightSource(InMemoryWeights(prefixed)), sourceName: "published layout")
         let reference = try CLIPTextEncoder.load(from: folder, variant: "fp16")
         let ids = Fixtures.metadata.tokens[Fixtures.prompt]!
         #expect(encoder([ids]).penultimate.scalars == reference([ids]).penultimate.scalars)

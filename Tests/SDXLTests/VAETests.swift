@@ -52,7 +52,7 @@ struct VAETests {
         #expect(legacy.keys.contains("encoder.mid_block.attentions.0.proj_attn.weight"))
         let vae = AutoencoderKL(configuration: try AutoencoderKLConfiguration(contentsOf: folder.appendingPathComponent("config.json")),
                                 scope: ParameterScope(.uninitialized))
-        try vae.load(from: SDXLWeights.vaeSource(InMemoryWeights(legacy)), sourceName: "legacy vae")
+        try vae.load(from: AutoencoderKL.weightSource(InMemoryWeights(legacy)), sourceName: "legacy vae")
         let reference = try AutoencoderKL.load(from: folder, variant: "fp16")
         let latents = try Fixtures.reference("vae.latents")
         #expect(withNoGrad { vae.decode(latents) }.scalars == withNoGrad { reference.decode(latents) }.scalars)

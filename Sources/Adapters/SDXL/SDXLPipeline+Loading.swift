@@ -46,7 +46,7 @@ extension SDXLPipeline {
         }
         let folders = try Dictionary(uniqueKeysWithValues: components.map { ($0, try model.folder($0)) })
         func configuration(_ component: String, _ file: String = "config.json") throws -> URL {
-            try existingFile(folders[component]!.appendingPathComponent(file))
+            try DiffusersFolder.existingFile(folders[component]!.appendingPathComponent(file))
         }
         // 1. Configurations, checked individually and against each other.
         let unetConfiguration = try UNetConfiguration(contentsOf: configuration("unet"))
@@ -75,9 +75,9 @@ extension SDXLPipeline {
                 ($0, try model.weights($0, variant: variant))
             })
             try unet.load(from: weights["unet"]!, sourceName: weights["unet"]!.url.path)
-            try vae.load(from: SDXLWeights.vaeSource(weights["vae"]!), sourceName: weights["vae"]!.url.path)
-            try textEncoder.load(from: SDXLWeights.textEncoderSource(weights["text_encoder"]!), sourceName: weights["text_encoder"]!.url.path)
-            try textEncoder2.load(from: SDXLWeights.textEncoderSource(weights["text_encoder_2"]!),
+            try vae.load(from: AutoencoderKL.weightSource(weights["vae"]!), sourceName: weights["vae"]!.url.path)
+            try textEncoder.load(from: CLIPTextEncoder.weightSource(weights["text_encoder"]!), sourceName: weights["text_encoder"]!.url.path)
+            try textEncoder2.load(from: CLIPTextEncoder.weightSource(weights["text_encoder_2"]!),
                                   sourceName: weights["text_encoder_2"]!.url.path)
         }
         // Everything starts frozen, so inference outside `withNoGrad` records nothing; training

@@ -62,6 +62,15 @@ public struct DiffusersFolder: Sendable {
     }
 }
 
+extension DiffusersFolder {
+    /// `url` if a file exists there, else ``ModelFolderError/missingFile(path:)``: for a
+    /// component's `config.json` before it is decoded, so the error names the file.
+    public static func existingFile(_ url: URL) throws -> URL {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelFolderError.missingFile(path: url.path) }
+        return url
+    }
+}
+
 /// Why a model folder cannot be used.
 public enum ModelFolderError: Error, CustomStringConvertible {
     /// No folder at `path`; `repository` is the hub id it would be downloaded from, when known.

@@ -98,10 +98,10 @@ public final class QwenImagePipeline: DiffusionPipeline {
             text = text.expand(to: [batch] + Array(text.shape.dropFirst()))
             mask = mask.map { $0.expand(to: [batch, $0.shape[1]]) }
         }
-        let tokens = QwenImageLatentPacking.pack(latents)
+        let tokens = LatentPatchPacking.pack(latents)
         let velocity = transformer(tokens, encoderHiddenStates: text, encoderHiddenStatesMask: mask,
                                    sigmas: Array(repeating: timestep / 1000, count: batch), grid: (1, h / 2, w / 2))
-        return QwenImageLatentPacking.unpack(velocity, height: h, width: w)
+        return LatentPatchPacking.unpack(velocity, height: h, width: w)
     }
 
     /// Normalised latents (posterior mean, `(z − mean) / std`) of images `[B, 3, H, W]` in [-1, 1].

@@ -8,8 +8,8 @@ public enum QwenImageTrueCFG {
     /// Guidance on unpacked latent predictions `[B, C, H, W]` (packs to tokens for the norms, unpacks back).
     public static func guide(positive: Tensor, negative: Tensor, scale: Float) -> Tensor {
         let (h, w) = (positive.shape[2], positive.shape[3])
-        let pos = QwenImageLatentPacking.pack(positive), neg = QwenImageLatentPacking.pack(negative)
-        return QwenImageLatentPacking.unpack(guidePacked(positive: pos, negative: neg, scale: scale), height: h, width: w)
+        let pos = LatentPatchPacking.pack(positive), neg = LatentPatchPacking.pack(negative)
+        return LatentPatchPacking.unpack(guidePacked(positive: pos, negative: neg, scale: scale), height: h, width: w)
     }
 
     /// The same on packed token predictions `[B, S, 4C]`.

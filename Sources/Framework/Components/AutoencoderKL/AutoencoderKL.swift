@@ -1,40 +1,11 @@
-import DiffSynth
-
-/// The VAE posterior `N(mean, exp(logVariance))` per latent element (diffusers'
-/// `DiagonalGaussianDistribution`; the log-variance is clamped to [−30, 20]).
-public struct DiagonalGaussianDistribution: Sendable {
-    /// Posterior mean `[B, C, h, w]`.
-    public let mean: Tensor
-    /// Log-variance, clamped to [−30, 20] as diffusers does.
-    public let logVariance: Tensor
-
-    /// Splits encoder moments `[B, 2C, h, w]` into mean (first C channels) and log-variance.
-    public init(moments: Tensor) {
-        let halves = moments.chunked(2, axis: 1)
-        mean = halves[0]
-        logVariance = halves[1].clamp(min: -30, max: 20)
-    }
-
-    /// `exp(logVariance / 2)`.
-    public var standardDeviation: Tensor { (logVariance * 0.5).exp() }
-
-    /// The mode (= mean): the deterministic latent pipelines use for targets.
-    public var mode: Tensor { mean }
-
-    /// `mean + std · ε` with ε drawn from `generator` exactly as `torch.randn(mean.shape, generator=g)`.
-    public func sample(generator: inout TorchGenerator) -> Tensor {
-        mean + standardDeviation * Tensor.randn(mean.shape, generator: &generator)
-    }
-}
-
-/// diffusers' `AutoencoderKL` (SDXL's VAE): encoder → `quant_conv` → diagonal Gaussian posterior;
-/// `post_quant_conv` → decoder. Images are `[B, 3, H, W]` in [-1, 1]; latents here are the raw
+/// diffusers' `AutoencoderKL` (SDXL's VAE; FLUX's with 16 latent channels and no quant convs):
+/// encoder → `quant_conv` → diagonal Gaussian posterior; `post_quant_conv` → decoder. Images are `[B, 3, H, W]` in [-1, 1]; latents here are the raw
 /// VAE latents (scaling by ``AutoencoderKLConfiguration/scalingFactor`` happens in
 /// ``normalize(_:)`` / ``denormalize(_:)``, as the pipeline does).
 ///
 /// Keys are the current diffusers names; old files that name the mid-block attention
 /// `query`/`key`/`value`/`proj_attn` (possibly as 1×1 convolution weights) are mapped on load by
-/// ``SDXLWeights/vaeSource(_:)``.
+/// ``weightSource(_:)``.
 public final class AutoencoderKL: Module {
     /// The configuration the VAE was built from.
     public let configuration: AutoencoderKLConfiguration

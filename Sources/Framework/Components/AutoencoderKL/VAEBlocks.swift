@@ -1,5 +1,3 @@
-import DiffSynth
-
 /// The VAE's mid-block attention (diffusers `Attention` built with `_from_deprecated_attn_block`):
 /// `group_norm` (eps 1e-6), one head as wide as the channels, `to_q`/`to_k`/`to_v`/`to_out.0`
 /// with biases over the `H·W` pixels, plus the input (residual connection).

@@ -1,5 +1,3 @@
-import DiffSynth
-
 /// diffusers' `Attention` module with its default `AttnProcessor2_0`, for token sequences
 /// `[B, L, C]`: `to_q`, `to_k`, `to_v` projections, multi-head scaled dot-product attention
 /// without a mask, then `to_out.0` (`to_out.1` is dropout and has no parameters).

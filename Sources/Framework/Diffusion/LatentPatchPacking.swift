@@ -1,11 +1,11 @@
-import DiffSynth
-
 /// The 2×2 patch packing between VAE latents and transformer tokens (diffusers
-/// `_pack_latents` / `_unpack_latents`, DiffSynth's `B C (H P) (W Q) -> B (H W) (C P Q)`).
+/// `_pack_latents` / `_unpack_latents`, DiffSynth's `B C (H P) (W Q) -> B (H W) (C P Q)`), shared
+/// by the MMDiT families whose transformers see 2×2 latent patches as tokens (Qwen-Image and
+/// FLUX pack identically).
 ///
 /// Token index is row-major over the `(H/2) × (W/2)` patch grid, and the channels of a token are
 /// ordered channel-major, then patch row, then patch column: feature `c·4 + dy·2 + dx`.
-public enum QwenImageLatentPacking {
+public enum LatentPatchPacking {
     /// `[B, C, H, W]` → `[B, (H/2)(W/2), 4C]`.
     public static func pack(_ latents: Tensor) -> Tensor {
         precondition(latents.rank == 4 && latents.shape[2] % 2 == 0 && latents.shape[3] % 2 == 0,

@@ -1,5 +1,3 @@
-import DiffSynth
-
 /// diffusers' `Downsample2D` with a convolution: 3×3, stride 2, under `downsamplers.0.conv`.
 ///
 /// The UNet pads symmetrically (`downsample_padding = 1`); the VAE encoder uses padding 0 and
@@ -48,7 +46,7 @@ extension Tensor {
     /// `F.interpolate(mode="nearest", size=...)`: source index `min(floor(i · in/out), in − 1)`
     /// with the ratio in Float32. Exact doubling uses the framework's fused 2× kernel; other sizes
     /// gather whole rows and columns (with their scatter-add gradient).
-    func resizedNearest(height: Int, width: Int) -> Tensor {
+    public func resizedNearest(height: Int, width: Int) -> Tensor {
         precondition(rank == 4, "resizedNearest needs NCHW input, got \(shape)")
         let (inHeight, inWidth) = (shape[2], shape[3])
         if height == 2 * inHeight && width == 2 * inWidth { return upsampleNearest(factor: 2) }

@@ -1,5 +1,3 @@
-import DiffSynth
-
 /// diffusers' `ResnetBlock2D` with `time_embedding_norm="default"` and SiLU, as the SDXL UNet
 /// (with a time projection) and VAE (without) use it:
 /// `h = conv1(SiLU(norm1(x)))`, `h += time_emb_proj(SiLU(emb))` per channel, `h =

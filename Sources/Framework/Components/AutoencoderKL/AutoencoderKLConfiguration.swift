@@ -1,7 +1,6 @@
-import DiffSynth
 import Foundation
 
-/// The `vae/config.json` of a diffusers `AutoencoderKL` (SDXL's VAE), with diffusers'
+/// The `vae/config.json` of a diffusers `AutoencoderKL` (SDXL's and FLUX's VAE), with diffusers'
 /// constructor defaults for absent keys.
 public struct AutoencoderKLConfiguration: Sendable, Equatable {
     /// `in_channels`: image channels (3).

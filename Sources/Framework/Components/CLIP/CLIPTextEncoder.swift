@@ -1,5 +1,3 @@
-import DiffSynth
-
 /// What a CLIP text encoder returns for a batch of token ids.
 public struct CLIPTextEncoderOutput: Sendable {
     /// `layers + 1` tensors `[B, L, D]`: the embeddings, then each layer's output, none of them
@@ -16,14 +14,14 @@ public struct CLIPTextEncoderOutput: Sendable {
     public var penultimate: Tensor { hiddenStates[hiddenStates.count - 2] }
 }
 
-/// transformers' `CLIPTextModel` / `CLIPTextModelWithProjection`: learned token and position
+/// transformers' `CLIPTextModel` / `CLIPTextModelWithProjection` (SDXL's two text encoders, FLUX's pooled one): learned token and position
 /// embeddings, pre-LayerNorm causal self-attention layers, final LayerNorm, pooling at the
 /// end-of-text token and (optionally) `text_projection`.
 ///
 /// Parameter keys follow the published SDXL files: `text_model.embeddings.…`,
 /// `text_model.encoder.layers.{i}.…`, `text_model.final_layer_norm.…`, `text_projection.weight`.
 /// Files written by transformers 5 omit the `text_model.` prefix for `CLIPTextModel`;
-/// ``SDXLWeights/textEncoderKey(_:)`` maps both spellings.
+/// ``weightKey(_:)`` maps both spellings.
 public final class CLIPTextEncoder: Module {
     /// The configuration the encoder was built from.
     public let configuration: CLIPTextConfiguration
@@ -80,7 +78,7 @@ public final class CLIPTextEncoder: Module {
     /// transformers' pooling position: with the legacy `eos_token_id == 2` (the published SDXL
     /// configs) the first position of the largest id (`argmax`); otherwise the first position of
     /// `eos_token_id` (position 0 when absent, as `argmax` of all-false gives).
-    func endOfTextPosition(_ ids: [Int]) -> Int {
+    public func endOfTextPosition(_ ids: [Int]) -> Int {
         if configuration.eosTokenID == 2 {
             guard let largest = ids.max() else { return 0 }
             return ids.firstIndex(of: largest) ?? 0

@@ -1,13 +1,15 @@
-import DiffSynth
 import Foundation
 
 /// A config value diffusers accepts either as one number or as one number per block
 /// (`layers_per_block`, `attention_head_dim`, `transformer_layers_per_block`, …).
-enum IntOrList: Decodable, Sendable {
+public enum IntOrList: Decodable, Sendable {
+    /// One number for every block.
     case single(Int)
+    /// One number per block.
     case list([Int])
 
-    init(from decoder: any Decoder) throws {
+    /// Decodes a number or a list of numbers.
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let value = try? container.decode(Int.self) {
             self = .single(value)
@@ -17,7 +19,7 @@ enum IntOrList: Decodable, Sendable {
     }
 
     /// One value per block: a single number repeated, or the list, which must have `count` entries.
-    func perBlock(_ count: Int, key: String, path: String) throws -> [Int] {
+    public func perBlock(_ count: Int, key: String, path: String) throws -> [Int] {
         switch self {
         case .single(let value): return Array(repeating: value, count: count)
         case .list(let values):
@@ -30,9 +32,9 @@ enum IntOrList: Decodable, Sendable {
 }
 
 /// Checks of decoded config values, each failure naming the file and the key.
-enum ConfigurationCheck {
+public enum ConfigurationCheck {
     /// Throws ``ConfigurationError/unsupported(path:key:value:supported:)`` unless `value` is one of `supported`.
-    static func require<T: Equatable>(_ value: T, in supported: [T], key: String, path: String) throws {
+    public static func require<T: Equatable>(_ value: T, in supported: [T], key: String, path: String) throws {
         guard supported.contains(value) else {
             throw ConfigurationError.unsupported(path: path, key: key, value: "\(value)",
                                                  supported: supported.map { "\($0)" }.joined(separator: ", "))
@@ -40,12 +42,12 @@ enum ConfigurationCheck {
     }
 
     /// Throws unless `value` is nil (settings this port does not implement must be absent or null).
-    static func requireAbsent<T>(_ value: T?, key: String, path: String) throws {
+    public static func requireAbsent<T>(_ value: T?, key: String, path: String) throws {
         if let value { throw ConfigurationError.unsupported(path: path, key: key, value: "\(value)", supported: "null") }
     }
 
     /// Throws unless `condition` holds, with `reason` naming what is wrong with `key`.
-    static func require(_ condition: Bool, key: String, path: String, _ reason: @autoclosure () -> String) throws {
+    public static func require(_ condition: Bool, key: String, path: String, _ reason: @autoclosure () -> String) throws {
         if !condition { throw ConfigurationError.invalid(path: path, key: key, reason: reason()) }
     }
 }

@@ -1,4 +1,3 @@
-import DiffSynth
 import Foundation
 
 /// The `config.json` of a transformers `CLIPTextModel` / `CLIPTextModelWithProjection`
