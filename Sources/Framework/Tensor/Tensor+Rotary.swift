@@ -9,6 +9,23 @@ public enum RotaryStyle: Sendable {
     case halves
 }
 
+/// Rotation tables for one attention stream: `cos`/`sin` whose last dimension is `headDim/2` and
+/// which broadcast against the rotated queries and keys (Qwen-Image's and FLUX's DiTs use
+/// `[S, 1, headDim/2]` for `[B, S, heads, headDim]`, Qwen2's text encoder `[L, headDim/2]` for
+/// `[B, heads, L, headDim]`).
+public struct RotaryTables: Sendable {
+    /// Cosines of the rotation angles.
+    public let cos: Tensor
+    /// Sines of the rotation angles.
+    public let sin: Tensor
+
+    /// Tables of equal shape.
+    public init(cos: Tensor, sin: Tensor) {
+        self.cos = cos
+        self.sin = sin
+    }
+}
+
 extension Tensor {
     /// Rotates feature pairs of the last dimension (size D) by the angles whose cosines and sines
     /// are given: `cos`/`sin` have last dimension D/2 and broadcast against `self.shape.dropLast()`.

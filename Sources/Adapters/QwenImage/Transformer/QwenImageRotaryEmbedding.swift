@@ -1,22 +1,6 @@
 import DiffSynth
 import Foundation
 
-/// Rotation tables for one attention stream: `cos`/`sin` whose last dimension is `headDim/2` and
-/// which broadcast against the rotated queries and keys (the DiT uses `[S, 1, headDim/2]` for
-/// `[B, S, heads, headDim]`, the text encoder `[L, headDim/2]` for `[B, heads, L, headDim]`).
-public struct RotaryTables: Sendable {
-    /// Cosines of the rotation angles.
-    public let cos: Tensor
-    /// Sines of the rotation angles.
-    public let sin: Tensor
-
-    /// Tables of equal shape.
-    public init(cos: Tensor, sin: Tensor) {
-        self.cos = cos
-        self.sin = sin
-    }
-}
-
 /// The DiT's 3-axis RoPE (diffusers `QwenEmbedRope`, θ = 10000, `scale_rope=True`).
 ///
 /// The head's features are split into a frame, a row and a column part (`axes_dims_rope`, e.g.
