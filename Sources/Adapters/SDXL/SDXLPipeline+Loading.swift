@@ -36,7 +36,7 @@ extension SDXLPipeline {
     public static func load(
         from folder: URL, variant: String? = nil,
         makeScheduler: (URL) throws -> any Scheduler = SchedulerConfiguration.load(contentsOf:),
-        makeTokenizer: ((_ folder: URL) throws -> any SDXLTokenizer)? = { try ClosureTokenizer.clip(folder: $0) },
+        makeTokenizer: ((_ folder: URL) throws -> any PaddedTokenizer)? = { try ClosureTokenizer.clip(folder: $0) },
         preset: SDXLPreset? = nil, noisePrecision: NoisePrecision = .float32, randomWeights: UInt64? = nil
     ) throws -> SDXLPipeline {
         let model = try DiffusersFolder(folder)

@@ -12,7 +12,7 @@ extension SDXLPipeline {
     ///   - tokenizers: defaults to ``ByteLevelStandInTokenizer``s (pad `<|endoftext|>` / `!`, as
     ///     the real folders), since a random model has no vocabulary to honour.
     public static func tiny(seed: UInt64 = 0, scheduler: (any Scheduler)? = nil,
-                            tokenizers: (first: any SDXLTokenizer, second: any SDXLTokenizer)? = nil,
+                            tokenizers: (first: any PaddedTokenizer, second: any PaddedTokenizer)? = nil,
                             preset: SDXLPreset = .base) throws -> SDXLPipeline {
         let vocabulary = 603
         let unet = UNet2DConditionModel(configuration: .tiny, scope: ParameterScope(.random(seed: seed)))
@@ -23,8 +23,8 @@ extension SDXLPipeline {
                                            scope: ParameterScope(.random(seed: seed &+ 3)))
         // Frozen like a loaded pipeline; training unfreezes the denoiser or injects LoRA.
         for module in [unet, textEncoder, textEncoder2, vae] as [any Module] { module.freeze() }
-        let standIns = (first: ByteLevelStandInTokenizer(vocabularySize: vocabulary, padID: vocabulary - 1) as any SDXLTokenizer,
-                        second: ByteLevelStandInTokenizer(vocabularySize: vocabulary, padID: 0) as any SDXLTokenizer)
+        let standIns = (first: ByteLevelStandInTokenizer(vocabularySize: vocabulary, padID: vocabulary - 1) as any PaddedTokenizer,
+                        second: ByteLevelStandInTokenizer(vocabularySize: vocabulary, padID: 0) as any PaddedTokenizer)
         return try SDXLPipeline(unet: unet, textEncoder: textEncoder, textEncoder2: textEncoder2, vae: vae,
                                 scheduler: scheduler ?? (preset == .turbo ? EulerAncestralScheduler.sdxlTurbo : EulerDiscreteScheduler.sdxlBase),
                                 tokenizers: tokenizers ?? standIns, preset: preset, origin: "tiny SDXL")

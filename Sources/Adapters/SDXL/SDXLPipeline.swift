@@ -48,7 +48,7 @@ public final class SDXLPipeline: DiffusionPipeline {
     /// The VAE (frozen).
     public let vae: AutoencoderKL
     /// `tokenizer/` and `tokenizer_2/`; nil when the pipeline only encodes token ids.
-    public let tokenizers: (first: any SDXLTokenizer, second: any SDXLTokenizer)?
+    public let tokenizers: (first: any PaddedTokenizer, second: any PaddedTokenizer)?
     /// `force_zeros_for_empty_prompt` of `model_index.json`: a missing negative prompt means
     /// all-zero negative embeddings.
     public let forceZerosForEmptyPrompt: Bool
@@ -85,7 +85,7 @@ public final class SDXLPipeline: DiffusionPipeline {
     ///   fill `projection_class_embeddings_input_dim`, encoder 2 has no projection, or the VAE's
     ///   latent channels differ from the UNet's.
     public init(unet: UNet2DConditionModel, textEncoder: CLIPTextEncoder, textEncoder2: CLIPTextEncoder, vae: AutoencoderKL,
-                scheduler: any Scheduler, tokenizers: (first: any SDXLTokenizer, second: any SDXLTokenizer)? = nil,
+                scheduler: any Scheduler, tokenizers: (first: any PaddedTokenizer, second: any PaddedTokenizer)? = nil,
                 forceZerosForEmptyPrompt: Bool = true, preset: SDXLPreset = .base, noisePrecision: NoisePrecision = .float32,
                 origin: String = "SDXL pipeline") throws {
         let u = unet.configuration, t1 = textEncoder.configuration, t2 = textEncoder2.configuration, v = vae.configuration

@@ -56,6 +56,11 @@ public protocol DiffusionPipeline: AnyObject {
     /// `vae`, `text_encoder`, …): what `--trainable_models` can name and what a model folder's
     /// weights are written from. Default: the denoiser alone, as `denoiser`.
     var components: [PipelineComponent] { get }
+    /// The guidance scale the denoiser reads as an input rather than by a second pass
+    /// (FLUX.1-dev's distilled guidance embedding, DiffSynth-Studio's `embedded_guidance`,
+    /// diffusers' `guidance_scale` there); nil for families without one, whose only guidance is
+    /// classifier-free (`--cfg_scale`). Default: nil, and setting it does nothing.
+    var embeddedGuidance: Float? { get set }
 }
 
 /// A network of a pipeline and where its weights live in a diffusers folder.
@@ -75,6 +80,11 @@ public struct PipelineComponent {
 }
 
 extension DiffusionPipeline {
+    public var embeddedGuidance: Float? {
+        get { nil }
+        // Families without the input ignore it; the host refuses --embedded_guidance for them.
+        set {}
+    }
     public func scheduleContext(height: Int, width: Int) -> ScheduleContext { ScheduleContext() }
 
     public var components: [PipelineComponent] { [PipelineComponent(name: "denoiser", module: denoiser)] }

@@ -87,7 +87,7 @@ struct TokenizerFolder {
     }
 
     /// `tokenizer.json`'s `added_tokens`: a list of objects with `id` and `content`.
-    private static func addedTokenList(_ value: Any?, path: String) throws -> [AddedToken] {
+    static func addedTokenList(_ value: Any?, path: String) throws -> [AddedToken] {
         guard let value else { return [] }
         guard let list = value as? [[String: Any]] else {
             throw TokenizerError.invalidEntry(path: path, entry: "added_tokens", reason: "expected a list of objects")
@@ -101,7 +101,7 @@ struct TokenizerFolder {
     }
 
     /// `tokenizer_config.json`'s `added_tokens_decoder`: id (as a string) -> token object.
-    private static func addedTokenDecoder(_ value: Any, path: String) throws -> [AddedToken] {
+    static func addedTokenDecoder(_ value: Any, path: String) throws -> [AddedToken] {
         guard let object = value as? [String: Any] else {
             throw TokenizerError.invalidEntry(path: path, entry: "added_tokens_decoder", reason: "expected an object of id -> token")
         }
@@ -136,7 +136,7 @@ struct TokenizerFolder {
 /// `"<|endoftext|>"`) ends with `<|endoftext|>` matched only as written, while `tokenizer_2/`
 /// (pad `"!"`) also matches `<|ENDOFTEXT|>` after lower-casing, and turns every `!` into the
 /// special pad token, id 0.
-private struct AddedTokenResolver {
+struct AddedTokenResolver {
     let vocabulary: [String: Int]
     private(set) var tokens: [AddedToken] = []
     private var index: [String: Int] = [:]
@@ -154,6 +154,15 @@ private struct AddedTokenResolver {
             index[token.content] = tokens.count
             tokens.append(token)
         }
+    }
+
+    /// Adds a token listed with an id, numbering it the way `tokenizers`' `add_tokens` does when
+    /// the model is rebuilt from its vocabulary (transformers' T5 path): the vocabulary's id of
+    /// the content, else the next free id; the listed id is not used.
+    mutating func addRenumbered(_ token: AddedToken) {
+        var token = token
+        token.id = index[token.content].map { tokens[$0].id } ?? vocabulary[token.content] ?? nextID()
+        add(token, explicit: true)
     }
 
     /// Registers a special-token attribute value (a string or a token object); returns its content.

@@ -36,6 +36,10 @@ struct ModelOptions: ParsableArguments {
             help: "How frozen weights (encoders, VAE, teacher, a LoRA's base model) are kept in memory: f32 (default) or bf16 — 16 bits, half the memory; exact for BF16/F16 checkpoints (F16 ones stay F16), rounded to BF16 for Float32 ones. Compute stays Float32.")
     var frozenWeightsDType: String = "f32"
 
+    @Option(name: .customLong("embedded_guidance"),
+            help: "The guidance scale a guidance-distilled denoiser reads as an input (FLUX.1-dev: default 3.5, no second pass; DiffSynth-Studio's embedded_guidance). Families without one refuse it; their guidance is --cfg_scale.")
+    var embeddedGuidance: Float?
+
     func validate() throws {
         if let noiseDType, NoisePrecision(rawValue: noiseDType) == nil {
             throw ValidationError("--noise_dtype must be float32 or bfloat16, got \(noiseDType)")
@@ -95,10 +99,21 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model.
     func load() throws -> any DiffusionPipeline {
-        guard frozenWeightsDType == "bf16" else { return try loadFloat32() }
-        // Narrowed while loading (the load's peak is the 16-bit model), the rest after.
-        let pipeline = try LoadedWeights.$keepInHalfPrecision.withValue(true) { try loadFloat32() }
-        note("--frozen_weights_dtype bf16: \(pipeline.keepFrozenWeightsInHalfPrecision())")
+        var pipeline: any DiffusionPipeline
+        if frozenWeightsDType == "bf16" {
+            // Narrowed while loading (the load's peak is the 16-bit model), the rest after.
+            pipeline = try LoadedWeights.$keepInHalfPrecision.withValue(true) { try loadFloat32() }
+            note("--frozen_weights_dtype bf16: \(pipeline.keepFrozenWeightsInHalfPrecision())")
+        } else {
+            pipeline = try loadFloat32()
+        }
+        if let embeddedGuidance {
+            guard embeddedGuidance.isFinite else { throw ValidationError("--embedded_guidance must be a finite number, got \(embeddedGuidance)") }
+            guard pipeline.embeddedGuidance != nil else {
+                throw ValidationError("--embedded_guidance: the \(pipeline.descriptor.family) model has no guidance embedding; its guidance is --cfg_scale")
+            }
+            pipeline.embeddedGuidance = embeddedGuidance
+        }
         return pipeline
     }
 

@@ -55,12 +55,45 @@ enum TokenizerFixtures {
         func otherLengths(secondTokenizer: Bool) -> [OtherLength] { (secondTokenizer ? otherLengths2 : otherLengths) ?? [] }
     }
 
+    /// One T5 text (Tools/reference/make_t5_tokenizer_fixtures.py). Padded ids for 256 and 512
+    /// are stored as the attended part only: transformers' output is those ids followed by
+    /// `<pad>` (0) with mask 0, which the script checks.
+    struct T5Case: Decodable, Sendable {
+        let text: String
+        let ids: [Int]
+        let padded16: Padded
+        let attended256: [Int]
+        let attended512: [Int]
+        /// `decode(ids + [</s>])` without and with `skip_special_tokens`, for a folder without clean-up…
+        let decoded: String
+        let decodedSkippingSpecial: String
+        /// …and for FLUX's config, which sets `clean_up_tokenization_spaces`.
+        let decodedCleaned: String
+        let decodedCleanedSkippingSpecial: String
+    }
+
+    /// A random text over the script's alphabet of troublemakers, with its content ids.
+    struct T5RandomCase: Decodable, Sendable {
+        let text: String
+        let ids: [Int]
+    }
+
+    private struct T5RandomFile: Decodable {
+        let randomCases: [T5RandomCase]
+    }
+
     private struct File<Case: Decodable>: Decodable {
         let cases: [Case]
     }
 
     static func qwenCases() throws -> [QwenCase] { try cases("tokenizers/qwen2.json") }
     static func clipCases() throws -> [CLIPCase] { try cases("tokenizers/clip.json") }
+    static func t5Cases() throws -> [T5Case] { try cases("tokenizers/t5.json") }
+    static func t5RandomCases() throws -> [T5RandomCase] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(T5RandomFile.self, from: Data(contentsOf: Fixtures.url("tokenizers/t5.json"))).randomCases
+    }
 
     private static func cases<Case: Decodable>(_ path: String) throws -> [Case] {
         let decoder = JSONDecoder()

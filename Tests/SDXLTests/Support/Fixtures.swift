@@ -42,7 +42,7 @@ enum Fixtures {
     static func reference(_ name: String) throws -> Tensor { try references.tensor(name) }
 
     /// Token ids transformers' `CLIPTokenizer` produced for the fixture prompts, as a tokenizer.
-    struct RecordedTokenizer: SDXLTokenizer {
+    struct RecordedTokenizer: PaddedTokenizer {
         struct UnknownPrompt: Error, CustomStringConvertible {
             let text: String
             var description: String { "no recorded token ids for \"\(text)\"" }
@@ -55,7 +55,7 @@ enum Fixtures {
     }
 
     /// The recorded tokenizers for a folder's `tokenizer/` or `tokenizer_2/`.
-    static func tokenizer(folder: URL) -> any SDXLTokenizer {
+    static func tokenizer(folder: URL) -> any PaddedTokenizer {
         RecordedTokenizer(table: folder.lastPathComponent == "tokenizer_2" ? metadata.tokens_2 : metadata.tokens)
     }
 

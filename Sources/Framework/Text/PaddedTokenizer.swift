@@ -1,20 +1,21 @@
-import DiffSynth
 import Foundation
 
-/// What the SDXL pipeline needs from each of its two tokenizers: the ids of a prompt as the
-/// diffusers pipeline builds them — `<|startoftext|>`, at most `maxLength − 2` tokens,
-/// `<|endoftext|>`, then the folder's pad token up to `maxLength` (77).
+/// What a pipeline needs from a tokenizer whose encoder reads fixed-length rows: the ids of a
+/// prompt exactly as the diffusers pipeline builds them with `padding="max_length",
+/// truncation=True` — for CLIP `<|startoftext|>`, at most `maxLength − 2` tokens,
+/// `<|endoftext|>`, then the folder's pad token up to `maxLength` (77); for T5 the tokens, `</s>`
+/// and `<pad>` up to `max_sequence_length`.
 ///
-/// Any CLIP BPE tokenizer fits behind this (see ``ClosureTokenizer``); tests use token ids made
-/// by transformers' `CLIPTokenizer`.
-public protocol SDXLTokenizer: Sendable {
+/// Any tokenizer fits behind this (see ``ClosureTokenizer``); tests use token ids made by
+/// transformers. SDXL's two tokenizers and FLUX's CLIP and T5 ones are used this way.
+public protocol PaddedTokenizer: Sendable {
     /// Padded/truncated ids of `text`, exactly `maxLength` long.
     func paddedTokenIDs(_ text: String) throws -> [Int]
 }
 
-/// An ``SDXLTokenizer`` from a function (e.g. the framework's CLIP tokenizer with the folder's
+/// A ``PaddedTokenizer`` from a function (e.g. the framework's CLIP tokenizer with the folder's
 /// pad token: `ClosureTokenizer { try clip.encode($0, maxLength: 77, padToken: settings.padToken) }`).
-public struct ClosureTokenizer: SDXLTokenizer {
+public struct ClosureTokenizer: PaddedTokenizer {
     private let body: @Sendable (String) throws -> [Int]
 
     /// Wraps `body`, which must return exactly `maxLength` ids.
@@ -24,20 +25,20 @@ public struct ClosureTokenizer: SDXLTokenizer {
     public func paddedTokenIDs(_ text: String) throws -> [Int] { try body(text) }
 }
 
-extension SDXLTokenizer where Self == ClosureTokenizer {
+extension PaddedTokenizer where Self == ClosureTokenizer {
     /// The framework's CLIP BPE tokenizer for a `tokenizer/` folder, padded with the folder's own
     /// pad token (`<|endoftext|>` for `tokenizer/`, `!` for `tokenizer_2/`) to its
-    /// `model_max_length` (77), as diffusers' SDXL pipeline tokenizes.
+    /// `model_max_length` (77), as diffusers' SDXL and FLUX pipelines tokenize.
     public static func clip(folder: URL) throws -> ClosureTokenizer {
         let clip = try CLIPTokenizer(folder: folder)
         return ClosureTokenizer { clip.encode($0, maxLength: clip.modelMaxLength, padToken: clip.padToken).ids }
     }
 }
 
-/// A stand-in tokenizer for random-weight models (``SDXLPipeline/tiny(seed:scheduler:tokenizers:preset:)``),
+/// A stand-in tokenizer for random-weight models (SDXL's and FLUX's `tiny` pipelines),
 /// where a real vocabulary means nothing: `[vocab − 2]` (start), the UTF-8 bytes as ids 0…255
 /// (CLIP's byte symbols, without merges), `[vocab − 1]` (end), padded with `padID`.
-public struct ByteLevelStandInTokenizer: SDXLTokenizer {
+public struct ByteLevelStandInTokenizer: PaddedTokenizer {
     /// Vocabulary size of the encoder the ids feed (start = size − 2, end = size − 1).
     public let vocabularySize: Int
     /// Padded length.
