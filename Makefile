@@ -25,13 +25,15 @@ install-packages:
 	fi
 
 PLUGIN := plugins/ExampleAdapter/.build/release/libExampleAdapter.so
+FLUX_PLUGIN := plugins/Flux/.build/release/libFlux.so
+FLUX_BUILD := -c release -Xswiftc -enable-testing --package-path plugins/Flux
 # Tests build with -enable-testing in their own scratch folder, so switching between `make test`
 # and `make demo` never recompiles the other's build.
 TESTING := -c release -Xswiftc -enable-testing --scratch-path .build-testing
 
-# The binary first (the MPI tests launch it under mpirun), the package's tests, then the example
-# plugin: built out of tree, loaded by the host, and put through the adapter conformance kit next
-# to the built-in families.
+# The binary first (the MPI tests launch it under mpirun), the package's tests, then the plugins,
+# each built out of tree, loaded by the host and put through the adapter conformance kit next to the
+# built-in families: the example adapter, and FLUX.1 with its diffusers parity tests.
 test: test-deps
 	swift build $(TESTING) --product diffsynth
 	swift test $(TESTING)
@@ -40,6 +42,12 @@ test: test-deps
 	swift build -c release --package-path plugins/ExampleAdapter \
 		|| { rm -rf plugins/ExampleAdapter/.build && swift build -c release --package-path plugins/ExampleAdapter; }
 	.build-testing/release/diffsynth conformance --plugin $(PLUGIN)
+	@# FLUX.1, the out-of-tree family: its parity suite, then the kit on the library that build made.
+	swift build $(FLUX_BUILD) --build-tests \
+		|| { rm -rf plugins/Flux/.build && swift build $(FLUX_BUILD) --build-tests; }
+	swift test $(FLUX_BUILD) --skip-build
+	.build-testing/release/diffsynth conformance --plugin $(FLUX_PLUGIN)
+	plugins/Flux/Tests/Host/distill-through-host.sh .build-testing/release/diffsynth $(FLUX_PLUGIN)
 	Tools/install/test-install.sh
 
 # make install PREFIX=/usr/local (the default; DESTDIR is honoured for packaging): the binary with
