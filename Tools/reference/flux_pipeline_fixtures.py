@@ -20,7 +20,8 @@ blocks (16, 32) so images are 2× the latents, with FLUX's `scaling_factor`/`shi
 `plugins/Flux/Tests/Fixtures/flux-pipeline-reference/reference.{safetensors,json}`: for each run,
 the token ids (CLIP 77, T5 `max_sequence_length`), `prompt_embeds`/`pooled_prompt_embeds`, the
 schedule, the unpacked final latents `[B, 16, h, w]` and the decoded image in [0, 1]; every run
-is `FluxPipeline.__call__` with `generator=torch.Generator("cpu").manual_seed(seed)`.
+is `FluxPipeline.__call__` with `generator=torch.Generator("cpu").manual_seed(seed)`. Also the
+VAE encoder's normalised latents of one image (`vae.image` → `vae.normalized_latents`).
 
 Every weight is perturbed off its init and rounded to BF16 *before* the references are computed in
 float32, so storing BF16 costs no accuracy. Run from the repository root:
@@ -142,6 +143,17 @@ def main():
     run("dev.batch", dev, ["a red fox in snow", PROMPT], 32, 32, seed=3, steps=2, guidance_scale=5.0, max_sequence_length=24)
     # schnell: no guidance embedding, 2 steps, T5 window 256 (schnell's usual).
     run("schnell.plain", schnell, PROMPT, 32, 48, seed=0, steps=2, max_sequence_length=256)
+
+    # The VAE's encoder as FLUX trainers use it (diffusers' train_dreambooth_flux):
+    # (latent_dist.mean − shift_factor) · scaling_factor, of a smooth image in [-1, 1].
+    g = torch.Generator().manual_seed(5)
+    coarse = torch.rand(1, 3, 4, 6, generator=g) * 2 - 1
+    image = torch.nn.functional.interpolate(coarse, size=(32, 48), mode="bilinear", align_corners=False)
+    image = (image + 0.1 * torch.randn(1, 3, 32, 48, generator=g)).clamp(-1, 1)
+    with torch.no_grad():
+        mean = vae.encode(image).latent_dist.mean
+    tensors["vae.image"] = image
+    tensors["vae.normalized_latents"] = (mean - vae.config.shift_factor) * vae.config.scaling_factor
 
     schedules = {}
     for name, pipe, steps, tokens in (("dev4_96", dev, 4, 96), ("dev3_96", dev, 3, 96), ("dev2_64", dev, 2, 64),

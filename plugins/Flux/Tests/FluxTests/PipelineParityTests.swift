@@ -83,4 +83,12 @@ struct PipelineParityTests {
         #expect(latentError.maxRelative < 1e-3, "\(name) latents: \(latentError)")
         #expect(pixels.maxAbsolute * 255 <= 1, "\(name) image: \(pixels.maxAbsolute * 255) grey levels")
     }
+
+    @Test("the VAE encoder's normalised latents, (mean − shift_factor) · scaling_factor, match diffusers")
+    func vaeEncode() throws {
+        let pipeline = try FluxPipeline.load(from: PipelineFixtures.dev)
+        let latents = try withNoGrad { try pipeline.encode(image: try PipelineFixtures.reference("vae.image")) }
+        let comparison = Comparison(latents, try PipelineFixtures.reference("vae.normalized_latents"))
+        #expect(comparison.maxRelative < 1e-4, "\(comparison)")
+    }
 }
