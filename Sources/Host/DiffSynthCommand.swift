@@ -12,7 +12,7 @@ struct DiffSynthCommand: ParsableCommand {
         discussion: "Model families come from built-in adapters and from plugins (--plugin or DIFFSYNTH_PLUGIN_PATH).",
         subcommands: [GenerateCommand.self, DatasetCommand.self, TrainCommand.self, EvalCommand.self,
                       AdaptersCommand.self, InspectCommand.self, ConvertLoRACommand.self, ConformanceCommand.self, InitWeightsCommand.self,
-                      PlotLossCommand.self],
+                      PlotLossCommand.self, CUDACheckCommand.self],
         // Only the embedded default model's own world needs these; keep them out of the product's list.
         groupedSubcommands: [CommandGroup(name: "demo tools (the embedded model's synthetic shapes)",
                                           subcommands: [ShapesCommand.self, CalibrateCommand.self])])

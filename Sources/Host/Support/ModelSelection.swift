@@ -36,11 +36,16 @@ struct ModelOptions: ParsableArguments {
             help: "How frozen weights (encoders, VAE, teacher, a LoRA's base model) are kept in memory: f32 (default) or bf16 — 16 bits, half the memory; exact for BF16/F16 checkpoints (F16 ones stay F16), rounded to BF16 for Float32 ones. Compute stays Float32.")
     var frozenWeightsDType: String = "f32"
 
+    @Option(name: .customLong("device"),
+            help: "cpu (default) or cuda. The CUDA backend so far finds the GPU and its libraries and checks its kernels (diffsynth cuda-check); model operations run on the CPU only, so cuda is refused with what was found.")
+    var device: String = "cpu"
+
     @Option(name: .customLong("embedded_guidance"),
             help: "The guidance scale a guidance-distilled denoiser reads as an input (FLUX.1-dev: default 3.5, no second pass; DiffSynth-Studio's embedded_guidance). Families without one refuse it; their guidance is --cfg_scale.")
     var embeddedGuidance: Float?
 
     func validate() throws {
+        guard ComputeDevice(rawValue: device) != nil else { throw ValidationError("--device must be cpu or cuda, got \(device)") }
         if let noiseDType, NoisePrecision(rawValue: noiseDType) == nil {
             throw ValidationError("--noise_dtype must be float32 or bfloat16, got \(noiseDType)")
         }
@@ -99,6 +104,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model.
     func load() throws -> any DiffusionPipeline {
+        if ComputeDevice(rawValue: device) == .cuda { try Self.refuseCUDA() }
         var pipeline: any DiffusionPipeline
         if frozenWeightsDType == "bf16" {
             // Narrowed while loading (the load's peak is the 16-bit model), the rest after.
@@ -148,6 +154,15 @@ struct ModelOptions: ParsableArguments {
         }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
         return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
+    }
+
+    /// `--device cuda`: names what was looked for when there is no GPU; with one, says that the
+    /// model's operations do not run on it yet, rather than silently running on the CPU.
+    static func refuseCUDA() throws {
+        let driver: CUDADriver
+        do { driver = try CUDADriver() } catch { throw ValidationError("--device cuda: \(error)") }
+        throw ValidationError("--device cuda: found \(driver.deviceName) (driver \(driver.library.path)), but the CUDA backend does not run "
+            + "model operations yet (diffsynth cuda-check tests what it has); use --device cpu")
     }
 }
 

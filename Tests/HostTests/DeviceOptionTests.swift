@@ -1,0 +1,31 @@
+import ArgumentParser
+import DiffSynth
+import Foundation
+import Testing
+@testable import Host
+
+/// `--device`: cpu is today's engine; cuda is refused with what was looked for (no GPU) or
+/// with what was found (a GPU, which the model's operations do not run on yet); anything else
+/// is a usage error naming the flag.
+@Suite("--device")
+struct DeviceOptionTests {
+    @Test("cpu loads as before, an unknown device is refused by name")
+    func values() throws {
+        try BuiltinAdapters.registerOnce()
+        _ = try ModelOptions.parse(["--tiny", "qwen-image", "--device", "cpu"]).load()
+        #expect(throws: (any Error).self) { try ModelOptions.parse(["--tiny", "qwen-image", "--device", "gpu"]) }
+    }
+
+    @Test("cuda is refused before any model is built, saying why")
+    func cudaRefused() throws {
+        let options = try ModelOptions.parse(["--tiny", "qwen-image", "--device", "cuda"])
+        do {
+            _ = try options.load()
+            Issue.record("--device cuda loaded a model")
+        } catch let error as ValidationError {
+            #expect(error.message.hasPrefix("--device cuda: "))
+            #expect(error.message.contains("libcuda") || error.message.contains("no GPU") || error.message.contains("does not run model operations"),
+                    "\(error.message)")
+        }
+    }
+}
