@@ -121,4 +121,13 @@ struct CUDABackendTests {
             #expect(compiled)
         }
     }
+
+    @Test("kernel arguments are packed as their own bytes (8 for a device pointer, 4 for Int32 and Float)")
+    func argumentPacking() {
+        let packed = CUDADriver.packedArguments([CUDADriver.DevicePointer(0x0102_0304_0506_0708), Int32(-2), Float(1.5), Int64(7)])
+        #expect(packed.map(\.count) == [8, 4, 4, 8])
+        #expect(packed[0] == [8, 7, 6, 5, 4, 3, 2, 1])
+        #expect(packed[1] == [0xFE, 0xFF, 0xFF, 0xFF])
+        #expect(packed[2] == withUnsafeBytes(of: Float(1.5).bitPattern.littleEndian) { Array($0) })
+    }
 }

@@ -139,15 +139,22 @@ public final class CUDADriver: @unchecked Sendable {
     /// Launches `function` on a 1-D grid and waits for it. `arguments` are the kernel's parameters
     /// in order, each a device pointer, `Int32`, `Int64` or `Float`.
     public func launch(_ function: OpaquePointer, name: String, blocks: Int, threads: Int, arguments: [any BitwiseCopyable]) throws {
-        let storage = arguments.map { value -> UnsafeMutableRawPointer in
-            let size = MemoryLayout.size(ofValue: value)
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 8)
-            withUnsafeBytes(of: value) { buffer.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        let packed = Self.packedArguments(arguments)
+        let storage = packed.map { bytes -> UnsafeMutableRawPointer in
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 8)
+            bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
             return buffer
         }
         defer { storage.forEach { $0.deallocate() } }
         var parameters: [UnsafeMutableRawPointer?] = storage.map { $0 }
         try check(launch(function, UInt32(blocks), 1, 1, UInt32(threads), 1, 1, 0, nil, &parameters, nil), "cuLaunchKernel(\(name))")
         try check(synchronize(), "cuCtxSynchronize after \(name)")
+    }
+
+    /// Each kernel argument's own bytes, as `cuLaunchKernel`'s `kernelParams` points at them:
+    /// the existential is opened, so a `UInt64` is its 8 bytes, not an existential container.
+    static func packedArguments(_ arguments: [any BitwiseCopyable]) -> [[UInt8]] {
+        func bytes<T: BitwiseCopyable>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+        return arguments.map { bytes($0) }
     }
 }
