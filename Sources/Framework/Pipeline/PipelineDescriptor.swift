@@ -44,12 +44,15 @@ public struct PipelineDescriptor: Sendable {
     public var guidance: GuidanceRule
     /// How the family's diffusers pipeline reads LoRA files; nil writes DiffSynth's names only.
     public var loraFiles: LoRAFileConvention?
+    /// The default scale of a guidance embedding the denoiser reads as an input (FLUX.1-dev: 3.5;
+    /// see ``DiffusionPipeline/embeddedGuidance``); nil for families without one.
+    public var embeddedGuidance: Float?
 
     public init(family: String, latentChannels: Int, vaeScaleFactor: Int, resolutionMultiple: Int,
                 defaultResolution: (height: Int, width: Int), predictionType: PredictionType,
                 teacher: SamplingSettings, student: SamplingSettings, defaultLoRATargets: [String],
                 noisePrecision: NoisePrecision, guidance: GuidanceRule = .unlessScaleIsOne,
-                loraFiles: LoRAFileConvention? = nil) {
+                loraFiles: LoRAFileConvention? = nil, embeddedGuidance: Float? = nil) {
         self.family = family
         self.latentChannels = latentChannels
         self.vaeScaleFactor = vaeScaleFactor
@@ -62,5 +65,6 @@ public struct PipelineDescriptor: Sendable {
         self.noisePrecision = noisePrecision
         self.guidance = guidance
         self.loraFiles = loraFiles
+        self.embeddedGuidance = embeddedGuidance
     }
 }

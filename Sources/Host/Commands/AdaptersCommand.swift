@@ -21,7 +21,8 @@ struct AdaptersCommand: ParsableCommand {
                 print("  latents:     \(d.latentChannels) channels, 1/\(d.vaeScaleFactor) scale; sizes in multiples of \(d.resolutionMultiple); default \(d.defaultResolution.height)x\(d.defaultResolution.width)")
                 print("  prediction:  \(d.predictionType.rawValue); noise drawn in \(d.noisePrecision.rawValue)")
                 print("  teacher:     \(d.teacher.steps) steps, guidance \(d.teacher.guidanceScale); student: \(d.student.steps) steps, guidance \(d.student.guidanceScale)")
-                print("  guidance:    \(d.guidance.summary)")
+                print("  guidance:    \(d.guidance.summary)"
+                      + (d.embeddedGuidance.map { "; embedded guidance \($0) (--embedded_guidance, one pass)" } ?? ""))
                 print("  LoRA:        \(d.defaultLoRATargets.joined(separator: ","))")
             }
         }

@@ -7,7 +7,8 @@ import Foundation
 struct CUDACheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cuda-check",
-        abstract: "Find the CUDA libraries, compile the backend's kernels, and on a GPU check them against the CPU engine.",
+        abstract: "Find the CUDA libraries, compile the kernels, and on a GPU check them against the CPU.",
+        usage: "diffsynth cuda-check [<options>]",
         discussion: """
         Needs no GPU for the first two stages: NVRTC (libnvrtc, e.g. from a pip-installed PyTorch) compiles for \
         --architecture. Exits non-zero when a kernel fails to compile or to match, or with --require_gpu when there is none.

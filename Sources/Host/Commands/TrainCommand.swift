@@ -95,6 +95,9 @@ struct TrainCommand: ParsableCommand {
     var teacherTiny: String?
     @Option(name: .customLong("teacher_steps")) var teacherSteps: Int?
     @Option(name: .customLong("teacher_cfg_scale")) var teacherCfgScale: Float?
+    @Option(name: .customLong("teacher_embedded_guidance"),
+            help: "direct_distill_online, trajectory_imitation: the teacher's embedded guidance (FLUX.1-dev; default: its own 3.5, or --embedded_guidance for the base model).")
+    var teacherEmbeddedGuidance: Float?
 
     // Output
     @Option(name: .customLong("output_path")) var outputPath: String = "./models"
@@ -201,7 +204,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("\(flag) must be at least 1")
         }
         try InputChecks.requireFinite([("--learning_rate", learningRate), ("--weight_decay", weightDecay), ("--max_grad_norm", maxGradNorm),
-                                       ("--prompt_dropout", promptDropout), ("--lora_alpha", loraAlpha), ("--teacher_cfg_scale", teacherCfgScale)])
+                                       ("--prompt_dropout", promptDropout), ("--lora_alpha", loraAlpha), ("--teacher_cfg_scale", teacherCfgScale),
+                                       ("--teacher_embedded_guidance", teacherEmbeddedGuidance)])
         guard learningRate > 0 else { throw ValidationError("--learning_rate must be positive, got \(learningRate)") }
         guard weightDecay >= 0 else { throw ValidationError("--weight_decay must be at least 0, got \(weightDecay)") }
         if let maxGradNorm, maxGradNorm <= 0 { throw ValidationError("--max_grad_norm must be positive, got \(maxGradNorm)") }
@@ -341,7 +345,7 @@ struct TrainCommand: ParsableCommand {
         /// The teacher of the online objectives: --teacher_model / --teacher_tiny, else (trajectory
         /// imitation) a second, frozen copy of the base model.
         func teacher() throws -> (pipeline: any DiffusionPipeline, settings: SamplingSettings) {
-            let teacher: any DiffusionPipeline
+            var teacher: any DiffusionPipeline
             if teacherModel == nil && teacherTiny == nil {
                 teacher = try model.load()
             } else {
@@ -349,6 +353,13 @@ struct TrainCommand: ParsableCommand {
                 teacherOptions.variant = model.variant
                 teacherOptions.frozenWeightsDType = model.frozenWeightsDType
                 teacher = try teacherOptions.load()
+            }
+            if let teacherEmbeddedGuidance {
+                guard teacher.embeddedGuidance != nil else {
+                    throw ValidationError("--teacher_embedded_guidance: the \(teacher.descriptor.family) teacher has no guidance embedding; "
+                        + "its guidance is --teacher_cfg_scale")
+                }
+                teacher.embeddedGuidance = teacherEmbeddedGuidance
             }
             let d = teacher.descriptor
             return (teacher, SamplingSettings(steps: teacherSteps ?? d.teacher.steps, guidanceScale: teacherCfgScale ?? d.teacher.guidanceScale))

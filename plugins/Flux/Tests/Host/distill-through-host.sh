@@ -2,7 +2,8 @@
 # Direct Distillation of FLUX through the unchanged host, with the plugin loaded by --plugin:
 #   1. a tiny FLUX.1-dev teacher (28-step default replaced by 8, embedded guidance 3.5) writes a
 #      DiffSynth dataset; a FLUX student distils it to 2 steps (LoRA on diffusers' default targets);
-#   2. cross-model, both directions: FLUX teacher → Qwen-Image student, Qwen-Image teacher → FLUX student;
+#   2. cross-model, both directions: FLUX teacher → Qwen-Image student, Qwen-Image teacher → FLUX student,
+#      and online (the FLUX teacher sampled during training, --teacher_embedded_guidance);
 #   3. eval compares the FLUX student before/after against the teacher;
 #   4. generate's --embedded_guidance reaches dev's guidance embedding, and Qwen-Image refuses it.
 # Each training run must lower its loss (mean of the last 8 steps below the mean of the first 8).
@@ -40,6 +41,13 @@ dataset qwen-image qwen-data 3
 train flux flux-data flux-from-flux
 train qwen-image flux-data qwen-from-flux
 train flux qwen-data flux-from-qwen
+
+# Online: a FLUX.1-dev teacher sampled during training (its embedded guidance set to 2) teaches Qwen-Image.
+run train --tiny qwen-image --task direct_distill_online --teacher_tiny flux --teacher_steps 4 --teacher_embedded_guidance 2 \
+    --dataset_base_path flux-data --dataset_metadata_path flux-data/metadata.csv --extra_inputs seed,rand_device,num_inference_steps,cfg_scale \
+    --height 32 --width 32 --lora_base_model dit --lora_target_modules "" --output_path online --save_steps 3
+[ -f online/step-3.safetensors ] && [ -d online/teacher_cache ] || { echo "FAILED: online distillation wrote no step-3 LoRA or teacher cache"; exit 1; }
+echo "online: FLUX teacher (embedded guidance 2) → Qwen-Image student, 3 steps"
 
 run eval --tiny flux --lora_path "$work/flux-from-flux/step-48.safetensors" --prompts prompts.txt --steps 1,2 --teacher_steps 8 \
     --grid_steps 2 --height 32 --width 32 --output_path eval

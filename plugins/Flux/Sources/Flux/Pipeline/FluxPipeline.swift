@@ -151,6 +151,7 @@ extension PipelineDescriptor {
             student: SamplingSettings(steps: guidanceEmbedded ? 4 : 1, guidanceScale: 1),
             defaultLoRATargets: FluxPipeline.defaultLoRATargets, noisePrecision: .float32,
             // diffusers' FluxLoraLoaderMixin reads peft names under `transformer.`.
-            loraFiles: LoRAFileConvention(diffusersPrefix: "transformer", diffusersConvertsDiffSynthNames: false))
+            loraFiles: LoRAFileConvention(diffusersPrefix: "transformer", diffusersConvertsDiffSynthNames: false),
+            embeddedGuidance: guidanceEmbedded ? FluxPipeline.defaultEmbeddedGuidance : nil)
     }
 }
