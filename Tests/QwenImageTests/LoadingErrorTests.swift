@@ -128,7 +128,7 @@ struct LoadingErrorTests {
         let index = folder.appendingPathComponent("model_index.json")
         let text = try String(contentsOf: index, encoding: .utf8)
         try text.replacingOccurrences(of: "AutoencoderKLQwenImage", with: "AutoencoderKL").write(to: index, atomically: true, encoding: .utf8)
-        #expect(failure(folder)?.contains("component 'vae' is a AutoencoderKL, expected AutoencoderKLQwenImage") == true, "\(failure(folder) ?? "loaded")")
+        #expect(failure(folder)?.contains("component 'vae' is a AutoencoderKL; this adapter reads AutoencoderKLQwenImage") == true, "\(failure(folder) ?? "loaded")")
         try text.replacingOccurrences(of: "\"QwenImagePipeline\"", with: "\"StableDiffusionXLPipeline\"").write(to: index, atomically: true, encoding: .utf8)
         #expect(failure(folder)?.contains("StableDiffusionXLPipeline, not a QwenImagePipeline") == true, "\(failure(folder) ?? "loaded")")
         #expect(!QwenImagePipeline.canLoad(folder))

@@ -63,6 +63,30 @@ public struct DiffusersFolder: Sendable {
 }
 
 extension DiffusersFolder {
+    /// Checks the layout a family's loader needs before anything is read: `model_index.json` names
+    /// `pipeline`, every one of `components` is listed with an existing folder, and each network in
+    /// `classes` (component → class name) has that class.
+    ///
+    /// - Throws: ``ModelFolderError/wrongPipeline(path:found:expected:)``,
+    ///   ``ModelFolderError/missingComponent(folder:component:)`` or
+    ///   ``ModelFolderError/wrongComponentClass(path:component:found:expected:)``, naming the file.
+    public func requireLayout(pipeline: String, components required: [String], classes: [String: String]) throws {
+        let index = url.appendingPathComponent("model_index.json").path
+        guard pipelineClass == pipeline else { throw ModelFolderError.wrongPipeline(path: index, found: pipelineClass, expected: pipeline) }
+        for component in required {
+            guard components[component] != nil else { throw ModelFolderError.missingComponent(folder: url.path, component: component) }
+            _ = try folder(component)
+        }
+        for (component, expected) in classes.sorted(by: { $0.key < $1.key }) {
+            guard let found = components[component]?.className else {
+                throw ModelFolderError.missingComponent(folder: url.path, component: component)
+            }
+            guard found == expected else {
+                throw ModelFolderError.wrongComponentClass(path: index, component: component, found: found, expected: expected)
+            }
+        }
+    }
+
     /// `url` if a file exists there, else ``ModelFolderError/missingFile(path:)``: for a
     /// component's `config.json` before it is decoded, so the error names the file.
     public static func existingFile(_ url: URL) throws -> URL {
@@ -78,6 +102,10 @@ public enum ModelFolderError: Error, CustomStringConvertible {
     case missingFile(path: String)
     case missingComponent(folder: String, component: String)
     case wrongFamily(path: String, found: String, expected: String)
+    /// `model_index.json` names another pipeline class than the loader reads.
+    case wrongPipeline(path: String, found: String, expected: String)
+    /// A component of `model_index.json` has another class than the loader reads.
+    case wrongComponentClass(path: String, component: String, found: String, expected: String)
 
     public var description: String {
         switch self {
@@ -87,6 +115,10 @@ public enum ModelFolderError: Error, CustomStringConvertible {
         case .missingFile(let path): return "\(path): file not found"
         case .missingComponent(let folder, let component): return "\(folder): component folder '\(component)/' is missing"
         case .wrongFamily(let path, let found, let expected): return "\(path): this is a \(found), not a \(expected)"
+        case .wrongPipeline(let path, let found, let expected):
+            return "\(path): model_index.json describes a \(found.isEmpty ? "pipeline without _class_name" : found), not a \(expected)"
+        case .wrongComponentClass(let path, let component, let found, let expected):
+            return "\(path): component '\(component)' is a \(found); this adapter reads \(expected)"
         }
     }
 }

@@ -38,18 +38,7 @@ extension QwenImagePipeline {
     public static func load(from folder: URL, tokenizer: any TextTokenizer, scheduler: (any Scheduler)? = nil,
                             options: AdapterLoadOptions = AdapterLoadOptions(), maxSequenceLength: Int = 512) throws -> QwenImagePipeline {
         let model = try DiffusersFolder(folder)
-        let indexPath = folder.appendingPathComponent("model_index.json").path
-        guard model.pipelineClass == "QwenImagePipeline" else { throw QwenImageError.wrongPipeline(path: indexPath, found: model.pipelineClass) }
-        for component in components {
-            guard model.components[component] != nil else { throw ModelFolderError.missingComponent(folder: folder.path, component: component) }
-            _ = try model.folder(component)
-        }
-        for (component, expected) in componentClasses.sorted(by: { $0.key < $1.key }) {
-            let found = model.components[component]!.className
-            guard found == expected else {
-                throw QwenImageError.wrongComponentClass(path: indexPath, component: component, found: found, expected: expected)
-            }
-        }
+        try model.requireLayout(pipeline: "QwenImagePipeline", components: components, classes: componentClasses)
         // The folder's own schedule unless the caller brings one (e.g. a distilled model's).
         let schedulerConfigurationURL = try model.folder("scheduler").appendingPathComponent("scheduler_config.json")
         let scheduler = try scheduler ?? SchedulerConfiguration.load(contentsOf: schedulerConfigurationURL)

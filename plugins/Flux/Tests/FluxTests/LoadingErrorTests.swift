@@ -19,7 +19,7 @@ struct LoadingErrorTests {
             return error
         }
         Issue.record("the broken folder loaded")
-        return FluxError.wrongPipeline(path: "", found: "")
+        return FluxError.incompatibleComponents(folder: "", reason: "it loaded")
     }
 
     /// Rewrites a JSON file of the copy through `change`.

@@ -38,18 +38,7 @@ extension FluxPipeline {
                             scheduler: (any Scheduler)? = nil, options: AdapterLoadOptions = AdapterLoadOptions(),
                             maxSequenceLength: Int = 512) throws -> FluxPipeline {
         let model = try DiffusersFolder(folder)
-        let indexPath = folder.appendingPathComponent("model_index.json").path
-        guard model.pipelineClass == "FluxPipeline" else { throw FluxError.wrongPipeline(path: indexPath, found: model.pipelineClass) }
-        for component in components {
-            guard model.components[component] != nil else { throw ModelFolderError.missingComponent(folder: folder.path, component: component) }
-            _ = try model.folder(component)
-        }
-        for (component, expected) in componentClasses.sorted(by: { $0.key < $1.key }) {
-            let found = model.components[component]!.className
-            guard found == expected else {
-                throw FluxError.wrongComponentClass(path: indexPath, component: component, found: found, expected: expected)
-            }
-        }
+        try model.requireLayout(pipeline: "FluxPipeline", components: components, classes: componentClasses)
         let scheduler = try scheduler
             ?? SchedulerConfiguration.load(contentsOf: try model.folder("scheduler").appendingPathComponent("scheduler_config.json"))
         func config(_ component: String) throws -> URL {
