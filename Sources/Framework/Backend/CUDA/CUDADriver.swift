@@ -41,7 +41,7 @@ public final class CUDADriver: @unchecked Sendable {
     private let context: OpaquePointer?
     private let setContext: SetContext
     private let loadData: LoadData, getFunction: GetFunction
-    private let allocate: Allocate, free: Free, copyToDevice: CopyToDevice, copyToHost: CopyToHost
+    private let memAlloc: Allocate, memFree: Free, copyToDevice: CopyToDevice, copyToHost: CopyToHost
     private let launch: Launch, synchronize: Synchronize
     private let errorString: ErrorString
 
@@ -82,8 +82,8 @@ public final class CUDADriver: @unchecked Sendable {
         try check(setContext(context), "cuCtxSetCurrent")
         loadData = try load("cuModuleLoadData", as: LoadData.self)
         getFunction = try load("cuModuleGetFunction", as: GetFunction.self)
-        allocate = try load("cuMemAlloc_v2", as: Allocate.self)
-        free = try load("cuMemFree_v2", as: Free.self)
+        memAlloc = try load("cuMemAlloc_v2", as: Allocate.self)
+        memFree = try load("cuMemFree_v2", as: Free.self)
         copyToDevice = try load("cuMemcpyHtoD_v2", as: CopyToDevice.self)
         copyToHost = try load("cuMemcpyDtoH_v2", as: CopyToHost.self)
         launch = try load("cuLaunchKernel", as: Launch.self)
@@ -117,12 +117,12 @@ public final class CUDADriver: @unchecked Sendable {
     /// `bytes` of device memory.
     public func allocate(bytes: Int) throws -> DevicePointer {
         var pointer: UInt64 = 0
-        try check(allocate(&pointer, max(bytes, 1)), "cuMemAlloc(\(bytes) bytes)")
+        try check(memAlloc(&pointer, max(bytes, 1)), "cuMemAlloc(\(bytes) bytes)")
         return pointer
     }
 
     /// Frees what ``allocate(bytes:)`` returned.
-    public func free(_ pointer: DevicePointer) { _ = free(pointer) }
+    public func free(_ pointer: DevicePointer) { _ = memFree(pointer) }
 
     /// Copies `values` to the device at `pointer`.
     public func upload<T>(_ values: [T], to pointer: DevicePointer) throws {
