@@ -29,3 +29,22 @@ struct DeviceOptionTests {
         }
     }
 }
+
+/// `--embedded_guidance`: a finite number, only for families whose denoiser reads one.
+@Suite("--embedded_guidance")
+struct EmbeddedGuidanceOptionTests {
+    @Test("NaN is refused before loading; families without a guidance embedding refuse it by name")
+    func refused() throws {
+        try BuiltinAdapters.registerOnce()
+        #expect(throws: (any Error).self) { try ModelOptions.parse(["--tiny", "qwen-image", "--embedded_guidance", "nan"]) }
+        for family in ["qwen-image", "sdxl"] {
+            let options = try ModelOptions.parse(["--tiny", family, "--embedded_guidance", "2"])
+            do {
+                _ = try options.load()
+                Issue.record("\(family) accepted --embedded_guidance")
+            } catch let error as ValidationError {
+                #expect(error.message.contains("--embedded_guidance") && error.message.contains(family) && error.message.contains("--cfg_scale"))
+            }
+        }
+    }
+}

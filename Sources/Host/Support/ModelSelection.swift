@@ -46,6 +46,9 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         guard ComputeDevice(rawValue: device) != nil else { throw ValidationError("--device must be cpu or cuda, got \(device)") }
+        if let embeddedGuidance, !embeddedGuidance.isFinite {
+            throw ValidationError("--embedded_guidance must be a finite number, got \(embeddedGuidance)")
+        }
         if let noiseDType, NoisePrecision(rawValue: noiseDType) == nil {
             throw ValidationError("--noise_dtype must be float32 or bfloat16, got \(noiseDType)")
         }
@@ -114,7 +117,6 @@ struct ModelOptions: ParsableArguments {
             pipeline = try loadFloat32()
         }
         if let embeddedGuidance {
-            guard embeddedGuidance.isFinite else { throw ValidationError("--embedded_guidance must be a finite number, got \(embeddedGuidance)") }
             guard pipeline.embeddedGuidance != nil else {
                 throw ValidationError("--embedded_guidance: the \(pipeline.descriptor.family) model has no guidance embedding; its guidance is --cfg_scale")
             }
