@@ -88,22 +88,10 @@ enum Fixtures {
 /// Numerical comparisons.
 enum Compare {
     /// `max |a − b| / max |b|`: the largest error relative to the reference's scale.
-    static func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
-        precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape) differ")
-        let (x, y) = (a.scalars, b.scalars)
-        var worst: Float = 0, scale: Float = 0
-        for i in x.indices {
-            worst = max(worst, abs(x[i] - y[i]))
-            scale = max(scale, abs(y[i]))
-        }
-        return worst / max(scale, 1e-12)
-    }
+    static func relativeError(_ a: Tensor, _ b: Tensor) -> Float { TensorComparison(a, b).maxRelative }
 
     /// `max |a − b|`.
-    static func maxAbsoluteDifference(_ a: Tensor, _ b: Tensor) -> Float {
-        precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape) differ")
-        return zip(a.scalars, b.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
-    }
+    static func maxAbsoluteDifference(_ a: Tensor, _ b: Tensor) -> Float { TensorComparison(a, b).maxAbsolute }
 
     /// An image in [-1, 1] as diffusers' float output in [0, 1].
     static func unitImage(_ x: Tensor) -> Tensor { (x / 2 + 0.5).clamp(min: 0, max: 1) }

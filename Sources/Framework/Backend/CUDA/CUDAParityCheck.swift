@@ -89,11 +89,9 @@ public struct CUDAParityCheck {
         let weight = Tensor.randn([cols], generator: &generator)
         let bf16 = a.scalars.map(ReducedPrecision.bfloat16Bits)
         func compare(_ name: String, _ gpu: [Float], _ cpu: [Float]) {
-            var worst: Float = 0, scale: Float = 0
-            for i in 0..<cpu.count { worst = max(worst, abs(gpu[i] - cpu[i])); scale = max(scale, abs(cpu[i])) }
-            let relative = worst / max(scale, 1e-30)
-            results.append(Result(stage: "parity", name: name, passed: relative <= Self.tolerance && gpu.allSatisfy(\.isFinite),
-                                  detail: String(format: "max abs %.3e, max rel %.3e", worst, relative)))
+            let comparison = TensorComparison(gpu, cpu)
+            results.append(Result(stage: "parity", name: name, passed: comparison.maxRelative <= Self.tolerance && gpu.allSatisfy(\.isFinite),
+                                  detail: "\(comparison)"))
         }
         func run(_ name: String, inputs: [[Float]], extra: [any BitwiseCopyable], count: Int, blocks: Int, threads: Int) throws -> [Float] {
             guard let function = functions[name] else { throw CUDABackendError.missingSymbol(library: "PTX module", symbol: name) }

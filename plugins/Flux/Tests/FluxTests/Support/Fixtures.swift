@@ -36,24 +36,5 @@ enum Fixtures {
     static func reference(_ name: String) throws -> Tensor { try references.tensor(name) }
 }
 
-/// Errors of a Swift result against a reference.
-struct Comparison: CustomStringConvertible {
-    /// max |a − b|.
-    let maxAbsolute: Float
-    /// max |a − b| / max |b|: the error relative to the reference's scale.
-    let maxRelative: Float
-
-    init(_ actual: Tensor, _ expected: Tensor) {
-        precondition(actual.shape == expected.shape, "shape \(actual.shape) vs reference \(expected.shape)")
-        var worst: Float = 0, scale: Float = 0
-        let a = actual.scalars, b = expected.scalars
-        for i in 0..<a.count {
-            worst = max(worst, abs(a[i] - b[i]))
-            scale = max(scale, abs(b[i]))
-        }
-        maxAbsolute = worst
-        maxRelative = worst / max(scale, 1e-30)
-    }
-
-    var description: String { String(format: "max abs %.3e, max rel %.3e", maxAbsolute, maxRelative) }
-}
+/// Errors of a Swift result against a reference (the framework's measure).
+typealias Comparison = TensorComparison
