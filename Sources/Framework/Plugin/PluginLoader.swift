@@ -16,7 +16,8 @@ import Glibc
 /// from them stays referenced).
 public enum PluginLoader {
     /// Bumped whenever a change to the framework breaks plugins built against the previous revision.
-    public static let abiVersion: Int32 = 1
+    /// 2: `DiffusionPipeline.embeddedGuidance` and `PipelineDescriptor.embeddedGuidance`.
+    public static let abiVersion: Int32 = 2
 
     /// The entry point every plugin exports.
     public static let entrySymbol = "diffsynth_plugin_register"
