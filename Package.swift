@@ -74,6 +74,6 @@ let package = Package(
         ),
         .testTarget(name: "QwenImageTests", dependencies: ["QwenImage", "DiffSynth", "DiffSynthConformance"], path: "Tests/QwenImageTests"),
         .testTarget(name: "SDXLTests", dependencies: ["SDXL", "DiffSynth", "DiffSynthConformance"], path: "Tests/SDXLTests"),
-        .testTarget(name: "HostTests", dependencies: ["Host", "DiffSynth"], path: "Tests/HostTests", exclude: ["Fixtures"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "DiffSynth", "QwenImage"], path: "Tests/HostTests", exclude: ["Fixtures"]),
     ]
 )

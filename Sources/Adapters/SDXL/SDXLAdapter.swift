@@ -20,7 +20,9 @@ public enum SDXLAdapter: ModelAdapter {
 
     /// Loads a diffusers SDXL folder with its shipped scheduler (see ``SDXLPipeline``).
     public static func load(from folder: URL, options: AdapterLoadOptions) throws -> any DiffusionPipeline {
-        try SDXLPipeline.load(from: folder, variant: options.variant, noisePrecision: options.noisePrecision ?? .float32,
+        // Both CLIP encoders read a fixed 77-token window (diffusers' SDXL pipeline has no such argument).
+        _ = try options.maxSequenceLength(default: 77, range: 77...77, folder: folder)
+        return try SDXLPipeline.load(from: folder, variant: options.variant, noisePrecision: options.noisePrecision ?? .float32,
                               randomWeights: options.randomWeights)
     }
 

@@ -9,11 +9,28 @@ public struct AdapterLoadOptions: Sendable {
     /// Build the folder's configuration with PyTorch-default random weights from this seed instead
     /// of reading weight files (which may be absent): the start of training a model from scratch.
     public var randomWeights: UInt64?
+    /// diffusers' `max_sequence_length`: how many prompt tokens the long text encoder reads (T5 for
+    /// FLUX, Qwen2.5-VL for Qwen-Image); nil is the family's default (512). A family whose window is
+    /// fixed (SDXL's CLIP, 77 tokens) refuses it, and each family checks diffusers' bounds.
+    public var maxSequenceLength: Int?
 
-    public init(variant: String? = nil, noisePrecision: NoisePrecision? = nil, randomWeights: UInt64? = nil) {
+    public init(variant: String? = nil, noisePrecision: NoisePrecision? = nil, randomWeights: UInt64? = nil,
+                maxSequenceLength: Int? = nil) {
         self.variant = variant
         self.noisePrecision = noisePrecision
         self.randomWeights = randomWeights
+        self.maxSequenceLength = maxSequenceLength
+    }
+
+    /// `maxSequenceLength`, or `default`, checked against `range` (diffusers' bounds for the family).
+    /// - Throws: ``ConfigurationError/unsupported(path:key:value:supported:)`` naming `folder` and the flag.
+    public func maxSequenceLength(default value: Int, range: ClosedRange<Int>, folder: URL) throws -> Int {
+        guard let length = maxSequenceLength else { return value }
+        guard range.contains(length) else {
+            throw ConfigurationError.unsupported(path: folder.path, key: "--max_sequence_length", value: "\(length)",
+                                                 supported: "\(range.lowerBound)...\(range.upperBound), as diffusers allows for this family")
+        }
+        return length
     }
 }
 

@@ -40,12 +40,20 @@ struct ModelOptions: ParsableArguments {
             help: "cpu (default) or cuda. The CUDA backend so far finds the GPU and its libraries and checks its kernels (diffsynth cuda-check); model operations run on the CPU only, so cuda is refused with what was found.")
     var device: String = "cpu"
 
+    @Option(name: .customLong("max_sequence_length"),
+            help: "diffusers' max_sequence_length: prompt tokens the long text encoder reads (FLUX's T5: at most 512, schnell is often run at 256; Qwen-Image: at most 1024). Default 512; model folders only; SDXL refuses it (CLIP reads 77).")
+    var maxSequenceLength: Int?
+
     @Option(name: .customLong("embedded_guidance"),
             help: "The guidance scale a guidance-distilled denoiser reads as an input (FLUX.1-dev: default 3.5, no second pass; DiffSynth-Studio's embedded_guidance). Families without one refuse it; their guidance is --cfg_scale.")
     var embeddedGuidance: Float?
 
     func validate() throws {
         guard ComputeDevice(rawValue: device) != nil else { throw ValidationError("--device must be cpu or cuda, got \(device)") }
+        if let maxSequenceLength {
+            guard maxSequenceLength >= 1 else { throw ValidationError("--max_sequence_length must be at least 1, got \(maxSequenceLength)") }
+            guard tinyFamily == nil else { throw ValidationError("--max_sequence_length applies to model folders; a --tiny model keeps its own window") }
+        }
         if let embeddedGuidance, !embeddedGuidance.isFinite {
             throw ValidationError("--embedded_guidance must be a finite number, got \(embeddedGuidance)")
         }
@@ -155,7 +163,8 @@ struct ModelOptions: ParsableArguments {
             }
         }
         let adapter = try AdapterRegistry.shared.detect(folder: folder)
-        return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision))
+        return try adapter.load(from: folder, options: AdapterLoadOptions(variant: variant, noisePrecision: precision,
+                                                                          maxSequenceLength: maxSequenceLength))
     }
 
     /// `--device cuda`: names what was looked for when there is no GPU; with one, says that the

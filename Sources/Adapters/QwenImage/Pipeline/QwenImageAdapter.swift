@@ -19,7 +19,9 @@ public enum QwenImageAdapter: ModelAdapter {
     /// Loads the folder with its own `tokenizer/` (Qwen2 BPE) and `scheduler/`.
     public static func load(from folder: URL, options: AdapterLoadOptions) throws -> any DiffusionPipeline {
         let tokenizer = try Qwen2Tokenizer(folder: folder.appendingPathComponent("tokenizer"))
-        return try QwenImagePipeline.load(from: folder, tokenizer: tokenizer, options: options)
+        // diffusers' QwenImagePipeline refuses max_sequence_length above 1024.
+        let length = try options.maxSequenceLength(default: 512, range: 1...1024, folder: folder)
+        return try QwenImagePipeline.load(from: folder, tokenizer: tokenizer, options: options, maxSequenceLength: length)
     }
 
     /// The tiny random-weight model with a byte tokenizer (Qwen's three special tokens, then bytes)

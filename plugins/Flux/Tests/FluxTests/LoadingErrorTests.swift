@@ -84,4 +84,16 @@ struct LoadingErrorTests {
         let error = try loadError({ _ in }, options: AdapterLoadOptions(noisePrecision: .bfloat16))
         #expect("\(error)".contains("--noise_dtype") && "\(error)".contains("float32"), "\(error)")
     }
+
+    @Test("max_sequence_length through the adapter: 24 gives diffusers' 24-token prompt_embeds; above 512 is refused as diffusers does")
+    func maxSequenceLength() throws {
+        let run = try #require(PipelineFixtures.metadata.runs["dev.batch"])
+        #expect(run.max_sequence_length == 24)
+        let pipeline = try #require(try FluxAdapter.load(from: PipelineFixtures.dev, options: AdapterLoadOptions(maxSequenceLength: 24)) as? FluxPipeline)
+        let embeddings = try pipeline.encode(prompts: run.prompts)["prompt_embeds"]
+        let comparison = Comparison(embeddings, try PipelineFixtures.reference("dev.batch.prompt_embeds"))
+        #expect(comparison.maxRelative < 1e-4, "\(comparison)")
+        let error = try loadError({ _ in }, options: AdapterLoadOptions(maxSequenceLength: 513))
+        #expect("\(error)".contains("--max_sequence_length") && "\(error)".contains("1...512"), "\(error)")
+    }
 }

@@ -20,7 +20,9 @@ public enum FluxAdapter: ModelAdapter {
         if let precision = options.noisePrecision, precision != .float32 {
             throw ConfigurationError.unsupported(path: folder.path, key: "--noise_dtype", value: precision.rawValue, supported: "float32")
         }
-        return try FluxPipeline.load(from: folder, options: options)
+        // diffusers' FluxPipeline refuses max_sequence_length above 512 (schnell is often run at 256).
+        let length = try options.maxSequenceLength(default: 512, range: 1...512, folder: folder)
+        return try FluxPipeline.load(from: folder, options: options, maxSequenceLength: length)
     }
 
     /// A tiny random-weight FLUX.1-dev (guidance embedding) with byte-level stand-in tokenizers.

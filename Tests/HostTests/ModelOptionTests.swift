@@ -3,6 +3,7 @@ import DiffSynth
 import Foundation
 import Testing
 @testable import Host
+import QwenImage
 
 /// `--device`: cpu is today's engine; cuda is refused with what was looked for (no GPU) or
 /// with what was found (a GPU, which the model's operations do not run on yet); anything else
@@ -46,5 +47,27 @@ struct EmbeddedGuidanceOptionTests {
                 #expect(error.message.contains("--embedded_guidance") && error.message.contains(family) && error.message.contains("--cfg_scale"))
             }
         }
+    }
+}
+
+/// `--max_sequence_length`: diffusers' argument, for model folders of families with a long text encoder.
+@Suite("--max_sequence_length")
+struct MaxSequenceLengthOptionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    @Test("Qwen-Image takes 1...1024 as diffusers does; SDXL, --tiny and 0 are refused by name")
+    func bounds() throws {
+        try BuiltinAdapters.registerOnce()
+        let qwen = Self.fixtures.appendingPathComponent("qwen-image-tiny").path
+        let pipeline = try ModelOptions.parse(["--model", qwen, "--max_sequence_length", "16"]).load()
+        #expect((pipeline as? QwenImagePipeline)?.promptEncoder.maxSequenceLength == 16)
+        func message(_ arguments: [String]) -> String {
+            do { _ = try ModelOptions.parse(arguments).load(); return "loaded" } catch { return "\(error)" }
+        }
+        #expect(message(["--model", qwen, "--max_sequence_length", "1025"]).contains("--max_sequence_length"))
+        let sdxl = message(["--model", Self.fixtures.appendingPathComponent("sdxl-tiny").path, "--max_sequence_length", "256"])
+        #expect(sdxl.contains("--max_sequence_length") && sdxl.contains("77...77"), "\(sdxl)")
+        #expect(throws: (any Error).self) { try ModelOptions.parse(["--tiny", "qwen-image", "--max_sequence_length", "64"]) }
+        #expect(throws: (any Error).self) { try ModelOptions.parse(["--model", qwen, "--max_sequence_length", "0"]) }
     }
 }
