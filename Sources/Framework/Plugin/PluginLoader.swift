@@ -16,7 +16,7 @@ import Glibc
 /// from them stays referenced).
 public enum PluginLoader {
     /// Bumped whenever a change to the framework breaks plugins built against the previous revision.
-    /// 2: `DiffusionPipeline.embeddedGuidance` and `PipelineDescriptor.embeddedGuidance`.
+    /// 2: `DiffusionPipeline.embeddedGuidance`, `PipelineDescriptor.embeddedGuidance`, `AdapterLoadOptions.maxSequenceLength`.
     public static let abiVersion: Int32 = 2
 
     /// The entry point every plugin exports.
