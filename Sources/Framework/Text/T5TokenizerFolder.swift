@@ -55,12 +55,7 @@ struct T5TokenizerFolder {
         if files.fileExists(atPath: tokenizerJSON.path) {
             // transformers prefers tokenizer.json when both are present (FLUX ships both).
             let json = try TokenizerFiles.jsonObject(at: tokenizerJSON)
-            guard let model = json["model"] as? [String: Any] else {
-                throw TokenizerError.invalidEntry(path: tokenizerJSON.path, entry: "model", reason: "missing")
-            }
-            if let type = model["type"] as? String, type != "Unigram" {
-                throw TokenizerError.invalidEntry(path: tokenizerJSON.path, entry: "model.type", reason: "'\(type)' is not Unigram")
-            }
+            let model = try TokenizerFiles.model(in: json, type: "Unigram", path: tokenizerJSON.path)
             pieces = try Self.unigramVocabulary(model["vocab"], path: tokenizerJSON.path)
             charsMap = try Self.charsMap(normalizer: json["normalizer"], path: tokenizerJSON.path)
             explicitTokens = try TokenizerFolder.addedTokenList(json["added_tokens"], path: tokenizerJSON.path)

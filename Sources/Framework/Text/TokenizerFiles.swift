@@ -18,6 +18,18 @@ enum TokenizerFiles {
         return object
     }
 
+    /// `tokenizer.json`'s `model` object, checked to be of `type` (an absent type is accepted,
+    /// as `tokenizers` infers it).
+    static func model(in json: [String: Any], type expected: String, path: String) throws -> [String: Any] {
+        guard let model = json["model"] as? [String: Any] else {
+            throw TokenizerError.invalidEntry(path: path, entry: "model", reason: "missing")
+        }
+        if let type = model["type"] as? String, type != expected {
+            throw TokenizerError.invalidEntry(path: path, entry: "model.type", reason: "'\(type)' is not \(expected)")
+        }
+        return model
+    }
+
     /// A `vocab.json`-style object of token -> id.
     static func vocabulary(_ value: Any?, path: String, key: String) throws -> [String: Int] {
         guard let object = value as? [String: Any] else {

@@ -34,12 +34,7 @@ struct TokenizerFolder {
         if files.fileExists(atPath: tokenizerJSON.path) {
             // transformers prefers tokenizer.json when both forms are present.
             let json = try TokenizerFiles.jsonObject(at: tokenizerJSON)
-            guard let model = json["model"] as? [String: Any] else {
-                throw TokenizerError.invalidEntry(path: tokenizerJSON.path, entry: "model", reason: "missing")
-            }
-            if let type = model["type"] as? String, type != "BPE" {
-                throw TokenizerError.invalidEntry(path: tokenizerJSON.path, entry: "model.type", reason: "'\(type)' is not BPE")
-            }
+            let model = try TokenizerFiles.model(in: json, type: "BPE", path: tokenizerJSON.path)
             vocabulary = try TokenizerFiles.vocabulary(model["vocab"], path: tokenizerJSON.path, key: "model.vocab")
             merges = try TokenizerFiles.merges(model["merges"], path: tokenizerJSON.path)
             modelPath = tokenizerJSON.path
