@@ -52,12 +52,8 @@ public final class CUDADriver: @unchecked Sendable {
         func load<T>(_ name: String, as type: T.Type) throws -> T { unsafeBitCast(try lib.symbol(name), to: type) }
         let errorString = try load("cuGetErrorString", as: ErrorString.self)
         self.errorString = errorString
-        func check(_ result: Int32, _ function: String) throws {
-            guard result != 0 else { return }
-            var message: UnsafePointer<CChar>?
-            _ = errorString(result, &message)
-            throw CUDABackendError.call(function: function, code: result, message: message.map { String(cString: $0) } ?? "unknown")
-        }
+        // `self.check` needs every property set; until then the same check through the static form.
+        func check(_ result: Int32, _ function: String) throws { try Self.check(result, function, errorString: errorString) }
         try check(try load("cuInit", as: Init.self)(0), "cuInit")
         var count: Int32 = 0
         try check(try load("cuDeviceGetCount", as: GetCount.self)(&count), "cuDeviceGetCount")
@@ -90,7 +86,10 @@ public final class CUDADriver: @unchecked Sendable {
         synchronize = try load("cuCtxSynchronize", as: Synchronize.self)
     }
 
-    func check(_ result: Int32, _ function: String) throws {
+    func check(_ result: Int32, _ function: String) throws { try Self.check(result, function, errorString: errorString) }
+
+    /// Throws ``CUDABackendError/call(function:code:message:)`` with the driver's message unless `result` is CUDA_SUCCESS.
+    private static func check(_ result: Int32, _ function: String, errorString: ErrorString) throws {
         guard result != 0 else { return }
         var message: UnsafePointer<CChar>?
         _ = errorString(result, &message)
